@@ -1,0 +1,1 @@
+"""Benchmarks for xiaozhen (not part of the test suite). Run all with ``make bench``."""
