@@ -8,8 +8,8 @@ the parameter, what was received and the fix.
 from __future__ import annotations
 
 __all__ = [
-    "ConfigError",
     "CRSError",
+    "ConfigError",
     "InfeasibleError",
     "InputDataError",
     "RunFolderError",
