@@ -1,0 +1,377 @@
+"""The scenario: one frozen, validated configuration that drives every stage.
+
+A scenario is a TOML file parsed into :class:`Scenario`. Every field carries a description, a
+unit and the source of its default (BRIEF §4 cites the policy texts). ``xiaozhen scenario new``
+writes a commented default file generated from this schema; ``xiaozhen scenario check`` reports all
+problems of a file at once (unknown keys with a "did you mean", out-of-range values, unknown
+county codes).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from xiaozhen.errors import ConfigError
+
+__all__ = [
+    "AssessConfig",
+    "DesignConfig",
+    "LayoutConfig",
+    "PolicyConfig",
+    "RegionConfig",
+    "Scenario",
+    "SimulateConfig",
+    "default_scenario_toml",
+    "load_scenario",
+    "scenario_problems",
+]
+
+
+def _field(default: Any, description: str, *, unit: str = "", source: str = "", **kw: Any) -> Any:
+    extra = {"unit": unit, "source": source}
+    return Field(default, description=description, json_schema_extra=extra, **kw)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RegionConfig(_Section):
+    """Where: the province and the county whose grid is planned in detail."""
+
+    province: Literal["zhejiang"] = _field(
+        "zhejiang", "Bundled province (only Zhejiang ships with the package).", source="BRIEF §5"
+    )
+    less_developed: tuple[str, ...] | None = _field(
+        None,
+        "Adcodes of the less-developed counties used by the balance constraint; "
+        "empty means the 26 mountain counties (山区26县).",
+        source="BRIEF §4.1 (list as commonly published)",
+    )
+    focus_counties: tuple[str, ...] = _field(
+        ("330523", "330127"),
+        "Adcodes of the counties whose grids are planned at site scale (the 1-5 km2 sites and "
+        "the town designs). Default: 安吉县 (a suburb-side county) and 淳安县 (less developed).",
+    )
+    grid: str = _field(
+        "synthetic",
+        "County-grid source: 'synthetic' (seeded, conditioned on the county's real facts) or the "
+        "path of a grid folder written by `xiaozhen region import`.",
+    )
+    cell_size_m: float = _field(100.0, "County grid cell size.", unit="m", ge=25.0, le=500.0)
+
+
+class AssessConfig(_Section):
+    """How suitability is scored."""
+
+    method: Literal["topsis", "weighted_sum"] = _field(
+        "topsis", "Aggregation of the county indicators (TOPSIS after Hwang & Yoon 1981).",
+        source="BRIEF §4.6",
+    )
+    weights: Literal["entropy", "critic", "equal"] = _field(
+        "entropy", "Objective weighting of the indicators.", source="BRIEF §4.6"
+    )
+    site_area_km2: float = _field(
+        3.0, "Planned area of a candidate site.", unit="km2", ge=1.0, le=5.0,
+        source="浙特镇办〔2015〕9号 §2(2): about 3 km2; 发改规划〔2021〕1383号: 1-5 km2",
+    )
+    min_developable_km2: float = _field(
+        0.5, "Developable construction land a site must hold.", unit="km2", ge=0.1, le=5.0,
+        source="发改规划〔2021〕1383号: construction land >= 0.5 km2",
+    )
+
+
+class PositionConfig(_Section):
+    """How each town's characteristic industry is chosen."""
+
+    uniqueness_radius_km: float = _field(
+        50.0, "Towns closer than this should not carry the same industry.", unit="km", ge=0.0
+    )
+    uniqueness_penalty: float = _field(
+        0.3, "Fit penalty for duplicating a neighbour's industry (share of the fit score).",
+        ge=0.0, le=1.0,
+    )
+
+
+class LayoutConfig(_Section):
+    """Which places get towns: budgets, balance, spacing."""
+
+    n_towns: int = _field(
+        40, "Towns to create in this batch (province scale).", ge=1, le=500,
+        source="creation batches: 37 (2015), 42 (2016), 35 (2017), 21 (2018) — BRIEF §4.4",
+    )
+    capital_budget_billion_yuan: float = _field(
+        250.0, "Fixed-asset investment available for the batch over 3 years.",
+        unit="billion yuan", gt=0.0,
+        source="浙特镇办〔2015〕9号: >= 5 bn per town (3 bn for digital, finance, tourism, classic)",
+    )
+    land_quota_km2: float = _field(
+        45.0, "New construction-land quota for the batch (net of idle land reused).",
+        unit="km2", gt=0.0, source="about 1 km2 built per town — BRIEF §4.1",
+    )
+    balance_share: float = _field(
+        0.3, "Minimum share of towns in less-developed counties (province) or the urban-rural "
+        "fringe (county).", ge=0.0, le=1.0, source="policy choice; see the balance frontier",
+    )
+    max_towns_per_county: int = _field(3, "Cap on towns in one county.", ge=1)
+    min_spacing_km: float = _field(
+        5.0, "Minimum distance between two towns' centres at county scale.", unit="km", ge=0.0
+    )
+    towns_per_focus_county: int = _field(
+        3, "Sites chosen in each focus county at site scale.", ge=1, le=20
+    )
+    coverage_minutes: float = _field(
+        30.0, "A village is served by a town within this travel time.", unit="min", gt=0.0
+    )
+    time_limit_s: float = _field(60.0, "Solver time limit per problem.", unit="s", gt=0.0)
+
+
+class DesignConfig(_Section):
+    """The PLE layout of each town."""
+
+    cell_size_m: float = _field(50.0, "Design grid cell size.", unit="m", ge=10.0, le=100.0)
+    walk_m: float = _field(
+        800.0, "Every home within this walking distance of each service type.", unit="m",
+        ge=300.0, le=1500.0, source="GB 50180-2018 15-minute life circle (800-1000 m)",
+    )
+    residential_max_share: float = _field(
+        0.30, "Residential land as a share of construction land, at most.", ge=0.0, le=1.0,
+        source="发改规划〔2021〕1383号: <= 30 % (< 25 % encouraged)",
+    )
+    green_min_share: float = _field(
+        0.30, "Green cover share of the site, at least.", ge=0.0, le=1.0,
+        source="发改规划〔2021〕1383号: >= 30 %",
+    )
+    construction_min_km2: float = _field(
+        0.5, "Construction land of a town, at least.", unit="km2", ge=0.1,
+        source="发改规划〔2021〕1383号",
+    )
+    construction_max_km2: float = _field(
+        1.0, "Construction land of a town, at most (tourism towns may exceed).", unit="km2",
+        ge=0.2, source="浙特镇办〔2015〕9号: about 1 km2",
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> DesignConfig:
+        if self.construction_min_km2 > self.construction_max_km2:
+            raise ValueError(
+                f"construction_min_km2 ({self.construction_min_km2}) exceeds construction_max_km2 "
+                f"({self.construction_max_km2}); lower the minimum or raise the maximum"
+            )
+        return self
+
+
+class PolicyConfig(_Section):
+    """Land, capital and talent levers."""
+
+    land_quota_reward: bool = _field(
+        True, "Towns meeting annual targets get back part of the construction-land quota used.",
+        source="ciipa.net/article.php?id=2531",
+    )
+    land_reward_share: float = _field(
+        0.5, "Share of used quota returned (60 % for digital, environmental, equipment towns).",
+        ge=0.0, le=1.0, source="BRIEF §4.2",
+    )
+    fiscal_return: bool = _field(
+        True, "New provincial-share tax revenue returned to the town.", source="BRIEF §4.2"
+    )
+    fiscal_return_full_years: int = _field(
+        3, "Years with 100 % return.", unit="years", ge=0, le=10, source="BRIEF §4.2"
+    )
+    fiscal_return_half_years: int = _field(
+        2, "Following years with 50 % return.", unit="years", ge=0, le=10, source="BRIEF §4.2"
+    )
+    housing_subsidy_yuan_month: float = _field(
+        500.0, "Talent housing subsidy per person per month.", unit="yuan/person/month", ge=0.0,
+        source="Dream Town example — BRIEF §4.2",
+    )
+    hukou_priority: bool = _field(True, "Residential-registration priority for town talent.")
+    talent_tax_preference: bool = _field(True, "Income-tax preference for town talent.")
+
+
+class SimulateConfig(_Section):
+    """The yearly model."""
+
+    start_year: int = _field(2020, "First simulated year (census base).", ge=2010, le=2030)
+    years: int = _field(20, "Simulated years.", unit="years", ge=1, le=50)
+    draws: int = _field(
+        200, "Monte Carlo draws over uncertain parameters.", ge=1, le=100_000
+    )
+
+
+class Scenario(BaseModel):
+    """A complete, validated xiaozhen scenario."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = _field("zhejiang-default", "Scenario name, used in reports.")
+    seed: int = _field(20150101, "Seed of the one random generator every stage draws from.", ge=0)
+    description: str = _field(
+        "Zhejiang default: a 40-town batch under land and capital budgets with a 30 % balance "
+        "share, designed and simulated 2020-2040.",
+        "Free text shown in the report.",
+    )
+    region: RegionConfig = Field(default_factory=RegionConfig)
+    assess: AssessConfig = Field(default_factory=AssessConfig)
+    position: PositionConfig = Field(default_factory=PositionConfig)
+    layout: LayoutConfig = Field(default_factory=LayoutConfig)
+    design: DesignConfig = Field(default_factory=DesignConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    simulate: SimulateConfig = Field(default_factory=SimulateConfig)
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_fits(cls, value: int) -> int:
+        if value >= 2**63:
+            raise ValueError(f"seed must be below 2**63, received {value}")
+        return value
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of the scenario (identifies a scenario in sweeps)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+PositionConfig.model_rebuild()
+_SECTIONS: dict[str, type[BaseModel]] = {
+    name: info.annotation  # type: ignore[misc]
+    for name, info in Scenario.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+}
+
+
+def _suggest(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = Scenario
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None or not (
+            isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+        ):
+            return []
+        model = field.annotation
+    return list(model.model_fields)
+
+
+def _county_problems(data: dict[str, Any]) -> list[str]:
+    region = data.get("region")
+    if not isinstance(region, dict):
+        return []
+    from xiaozhen.region import load_counties  # lazy: loading the province costs ~1 s
+
+    known = set(load_counties(crs=None).index)
+    problems = []
+    for key in ("focus_counties", "less_developed"):
+        codes = region.get(key)
+        if not isinstance(codes, list):
+            continue
+        unknown = [str(c) for c in codes if str(c) not in known]
+        if unknown:
+            problems.append(
+                f"region.{key}: unknown county code(s) {unknown}; use 6-digit adcodes of the "
+                "90 county-level units (list them with `xiaozhen region show`)"
+            )
+    return problems
+
+
+def scenario_problems(data: dict[str, Any]) -> tuple[Scenario | None, list[str]]:
+    """Validate a parsed TOML mapping; return the scenario (or None) and every problem found."""
+    problems = _county_problems(data)
+    scenario = None
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            if err["type"] == "extra_forbidden":
+                problems.append(
+                    f"{where}: unknown key{_suggest(str(loc[-1]), _allowed_keys(loc))}"
+                )
+            else:
+                received = err.get("input")
+                problems.append(f"{where}: {err['msg']} (received {received!r})")
+    if problems:
+        scenario = None
+    return scenario, problems
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario TOML file; ``None`` gives the bundled default.
+
+    Raises
+    ------
+    ConfigError
+        With every problem of the file listed, one per line.
+    """
+    if path is None:
+        return Scenario()
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(
+            f"scenario: file {str(file)!r} does not exist; create one with "
+            "`xiaozhen scenario new FILE`"
+        )
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"scenario {file}: not valid TOML: {exc}") from None
+    scenario, problems = scenario_problems(data)
+    if scenario is None:
+        listing = "\n  - ".join(problems)
+        raise ConfigError(f"scenario {file}: {len(problems)} problem(s):\n  - {listing}")
+    return scenario
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def _commented(model: type[BaseModel], instance: BaseModel) -> list[str]:
+    lines: list[str] = []
+    for name, info in model.model_fields.items():
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        lines.append(f"# {info.description}")
+        meta = [f"unit: {extra['unit']}" if extra.get("unit") else "",
+                f"source: {extra['source']}" if extra.get("source") else ""]
+        if any(meta):
+            lines.append("# " + "; ".join(m for m in meta if m))
+        if value is None:
+            lines.append(f"# {name} = []  (unset: the default applies)")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return lines
+
+
+def default_scenario_toml() -> str:
+    """The default scenario as commented TOML (what ``xiaozhen scenario new`` writes)."""
+    default = Scenario()
+    lines = ["# xiaozhen scenario — every key is optional; omitted keys take the default shown.", ""]
+    lines += _commented(Scenario, default)
+    for name, model in _SECTIONS.items():
+        lines.append(f"[{name}]")
+        doc = (model.__doc__ or "").strip().splitlines()[0]
+        lines.append(f"# {doc}")
+        lines += _commented(model, getattr(default, name))
+    return "\n".join(lines).rstrip() + "\n"
