@@ -22,6 +22,7 @@ __all__ = [
     "atomic_path",
     "file_sha256",
     "write_bytes_atomic",
+    "write_gpkg",
     "write_json_atomic",
     "write_text_atomic",
 ]
@@ -85,3 +86,23 @@ def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> 
         while chunk := handle.read(chunk_bytes):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_gpkg(frame: Any, path: str | os.PathLike[str], *, layer: str) -> Path:
+    """Write a GeoDataFrame as one GeoPackage layer, atomically and byte-reproducibly.
+
+    GDAL stamps ``last_change`` into every GeoPackage; pinning ``OGR_CURRENT_DATE`` makes reruns
+    byte-identical. Several layers in one file: call again with another ``layer`` (the file is
+    copied, extended and renamed into place).
+    """
+    import shutil
+
+    import pyogrio
+
+    target = Path(path)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+    with atomic_path(target) as tmp:
+        if target.exists():
+            shutil.copyfile(target, tmp)
+        frame.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+    return target

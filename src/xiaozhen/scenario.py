@@ -16,7 +16,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from xiaozhen.errors import ConfigError
 
@@ -31,11 +39,12 @@ __all__ = [
     "default_scenario_toml",
     "load_scenario",
     "scenario_problems",
+    "scenario_toml",
 ]
 
 
 def _field(default: Any, description: str, *, unit: str = "", source: str = "", **kw: Any) -> Any:
-    extra = {"unit": unit, "source": source}
+    extra: dict[str, JsonValue] = {"unit": unit, "source": source}
     return Field(default, description=description, json_schema_extra=extra, **kw)
 
 
@@ -52,7 +61,7 @@ class RegionConfig(_Section):
     less_developed: tuple[str, ...] | None = _field(
         None,
         "Adcodes of the less-developed counties used by the balance constraint; "
-        "empty means the 26 mountain counties (山区26县).",
+        "unset means the 26 mountain counties (山区26县).",
         source="BRIEF §4.1 (list as commonly published)",
     )
     focus_counties: tuple[str, ...] = _field(
@@ -72,18 +81,27 @@ class AssessConfig(_Section):
     """How suitability is scored."""
 
     method: Literal["topsis", "weighted_sum"] = _field(
-        "topsis", "Aggregation of the county indicators (TOPSIS after Hwang & Yoon 1981).",
+        "topsis",
+        "Aggregation of the county indicators (TOPSIS after Hwang & Yoon 1981).",
         source="BRIEF §4.6",
     )
     weights: Literal["entropy", "critic", "equal"] = _field(
         "entropy", "Objective weighting of the indicators.", source="BRIEF §4.6"
     )
     site_area_km2: float = _field(
-        3.0, "Planned area of a candidate site.", unit="km2", ge=1.0, le=5.0,
+        3.0,
+        "Planned area of a candidate site.",
+        unit="km2",
+        ge=1.0,
+        le=5.0,
         source="浙特镇办〔2015〕9号 §2(2): about 3 km2; 发改规划〔2021〕1383号: 1-5 km2",
     )
     min_developable_km2: float = _field(
-        0.5, "Developable construction land a site must hold.", unit="km2", ge=0.1, le=5.0,
+        0.5,
+        "Developable construction land a site must hold.",
+        unit="km2",
+        ge=0.1,
+        le=5.0,
         source="发改规划〔2021〕1383号: construction land >= 0.5 km2",
     )
 
@@ -95,8 +113,10 @@ class PositionConfig(_Section):
         50.0, "Towns closer than this should not carry the same industry.", unit="km", ge=0.0
     )
     uniqueness_penalty: float = _field(
-        0.3, "Fit penalty for duplicating a neighbour's industry (share of the fit score).",
-        ge=0.0, le=1.0,
+        0.3,
+        "Fit penalty for duplicating a neighbour's industry (share of the fit score).",
+        ge=0.0,
+        le=1.0,
     )
 
 
@@ -104,21 +124,33 @@ class LayoutConfig(_Section):
     """Which places get towns: budgets, balance, spacing."""
 
     n_towns: int = _field(
-        40, "Towns to create in this batch (province scale).", ge=1, le=500,
+        40,
+        "Towns to create in this batch (province scale).",
+        ge=1,
+        le=500,
         source="creation batches: 37 (2015), 42 (2016), 35 (2017), 21 (2018) — BRIEF §4.4",
     )
     capital_budget_billion_yuan: float = _field(
-        250.0, "Fixed-asset investment available for the batch over 3 years.",
-        unit="billion yuan", gt=0.0,
+        250.0,
+        "Fixed-asset investment available for the batch over 3 years.",
+        unit="billion yuan",
+        gt=0.0,
         source="浙特镇办〔2015〕9号: >= 5 bn per town (3 bn for digital, finance, tourism, classic)",
     )
     land_quota_km2: float = _field(
-        45.0, "New construction-land quota for the batch (net of idle land reused).",
-        unit="km2", gt=0.0, source="about 1 km2 built per town — BRIEF §4.1",
+        45.0,
+        "New construction-land quota for the batch (net of idle land reused).",
+        unit="km2",
+        gt=0.0,
+        source="about 1 km2 built per town — BRIEF §4.1",
     )
     balance_share: float = _field(
-        0.3, "Minimum share of towns in less-developed counties (province) or the urban-rural "
-        "fringe (county).", ge=0.0, le=1.0, source="policy choice; see the balance frontier",
+        0.3,
+        "Minimum share of towns in less-developed counties (province) or the urban-rural "
+        "fringe (county).",
+        ge=0.0,
+        le=1.0,
+        source="policy choice; see the balance frontier",
     )
     max_towns_per_county: int = _field(3, "Cap on towns in one county.", ge=1)
     min_spacing_km: float = _field(
@@ -138,24 +170,40 @@ class DesignConfig(_Section):
 
     cell_size_m: float = _field(50.0, "Design grid cell size.", unit="m", ge=10.0, le=100.0)
     walk_m: float = _field(
-        800.0, "Every home within this walking distance of each service type.", unit="m",
-        ge=300.0, le=1500.0, source="GB 50180-2018 15-minute life circle (800-1000 m)",
+        800.0,
+        "Every home within this walking distance of each service type.",
+        unit="m",
+        ge=300.0,
+        le=1500.0,
+        source="GB 50180-2018 15-minute life circle (800-1000 m)",
     )
     residential_max_share: float = _field(
-        0.30, "Residential land as a share of construction land, at most.", ge=0.0, le=1.0,
+        0.30,
+        "Residential land as a share of construction land, at most.",
+        ge=0.0,
+        le=1.0,
         source="发改规划〔2021〕1383号: <= 30 % (< 25 % encouraged)",
     )
     green_min_share: float = _field(
-        0.30, "Green cover share of the site, at least.", ge=0.0, le=1.0,
+        0.30,
+        "Green cover share of the site, at least.",
+        ge=0.0,
+        le=1.0,
         source="发改规划〔2021〕1383号: >= 30 %",
     )
     construction_min_km2: float = _field(
-        0.5, "Construction land of a town, at least.", unit="km2", ge=0.1,
+        0.5,
+        "Construction land of a town, at least.",
+        unit="km2",
+        ge=0.1,
         source="发改规划〔2021〕1383号",
     )
     construction_max_km2: float = _field(
-        1.0, "Construction land of a town, at most (tourism towns may exceed).", unit="km2",
-        ge=0.2, source="浙特镇办〔2015〕9号: about 1 km2",
+        1.0,
+        "Construction land of a town, at most (tourism towns may exceed).",
+        unit="km2",
+        ge=0.2,
+        source="浙特镇办〔2015〕9号: about 1 km2",
     )
 
     @model_validator(mode="after")
@@ -172,12 +220,16 @@ class PolicyConfig(_Section):
     """Land, capital and talent levers."""
 
     land_quota_reward: bool = _field(
-        True, "Towns meeting annual targets get back part of the construction-land quota used.",
+        True,
+        "Towns meeting annual targets get back part of the construction-land quota used.",
         source="ciipa.net/article.php?id=2531",
     )
     land_reward_share: float = _field(
-        0.5, "Share of used quota returned (60 % for digital, environmental, equipment towns).",
-        ge=0.0, le=1.0, source="BRIEF §4.2",
+        0.5,
+        "Share of used quota returned (60 % for digital, environmental, equipment towns).",
+        ge=0.0,
+        le=1.0,
+        source="BRIEF §4.2",
     )
     fiscal_return: bool = _field(
         True, "New provincial-share tax revenue returned to the town.", source="BRIEF §4.2"
@@ -189,7 +241,10 @@ class PolicyConfig(_Section):
         2, "Following years with 50 % return.", unit="years", ge=0, le=10, source="BRIEF §4.2"
     )
     housing_subsidy_yuan_month: float = _field(
-        500.0, "Talent housing subsidy per person per month.", unit="yuan/person/month", ge=0.0,
+        500.0,
+        "Talent housing subsidy per person per month.",
+        unit="yuan/person/month",
+        ge=0.0,
         source="Dream Town example — BRIEF §4.2",
     )
     hukou_priority: bool = _field(True, "Residential-registration priority for town talent.")
@@ -201,9 +256,7 @@ class SimulateConfig(_Section):
 
     start_year: int = _field(2020, "First simulated year (census base).", ge=2010, le=2030)
     years: int = _field(20, "Simulated years.", unit="years", ge=1, le=50)
-    draws: int = _field(
-        200, "Monte Carlo draws over uncertain parameters.", ge=1, le=100_000
-    )
+    draws: int = _field(200, "Monte Carlo draws over uncertain parameters.", ge=1, le=100_000)
 
 
 class Scenario(BaseModel):
@@ -241,7 +294,7 @@ class Scenario(BaseModel):
 
 PositionConfig.model_rebuild()
 _SECTIONS: dict[str, type[BaseModel]] = {
-    name: info.annotation  # type: ignore[misc]
+    name: info.annotation
     for name, info in Scenario.model_fields.items()
     if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
 }
@@ -296,9 +349,7 @@ def scenario_problems(data: dict[str, Any]) -> tuple[Scenario | None, list[str]]
             loc = tuple(err["loc"])
             where = ".".join(str(p) for p in loc) or "(top level)"
             if err["type"] == "extra_forbidden":
-                problems.append(
-                    f"{where}: unknown key{_suggest(str(loc[-1]), _allowed_keys(loc))}"
-                )
+                problems.append(f"{where}: unknown key{_suggest(str(loc[-1]), _allowed_keys(loc))}")
             else:
                 received = err.get("input")
                 problems.append(f"{where}: {err['msg']} (received {received!r})")
@@ -352,8 +403,10 @@ def _commented(model: type[BaseModel], instance: BaseModel) -> list[str]:
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         lines.append(f"# {info.description}")
-        meta = [f"unit: {extra['unit']}" if extra.get("unit") else "",
-                f"source: {extra['source']}" if extra.get("source") else ""]
+        meta = [
+            f"unit: {extra['unit']}" if extra.get("unit") else "",
+            f"source: {extra['source']}" if extra.get("source") else "",
+        ]
         if any(meta):
             lines.append("# " + "; ".join(m for m in meta if m))
         if value is None:
@@ -364,14 +417,18 @@ def _commented(model: type[BaseModel], instance: BaseModel) -> list[str]:
     return lines
 
 
-def default_scenario_toml() -> str:
-    """The default scenario as commented TOML (what ``xiaozhen scenario new`` writes)."""
-    default = Scenario()
-    lines = ["# xiaozhen scenario — every key is optional; omitted keys take the default shown.", ""]
-    lines += _commented(Scenario, default)
+def scenario_toml(scenario: Scenario) -> str:
+    """``scenario`` as commented TOML that loads back to an equal scenario."""
+    lines = ["# xiaozhen scenario — every key is optional; omitted keys take their default.", ""]
+    lines += _commented(Scenario, scenario)
     for name, model in _SECTIONS.items():
         lines.append(f"[{name}]")
         doc = (model.__doc__ or "").strip().splitlines()[0]
         lines.append(f"# {doc}")
-        lines += _commented(model, getattr(default, name))
+        lines += _commented(model, getattr(scenario, name))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def default_scenario_toml() -> str:
+    """The default scenario as commented TOML (what ``xiaozhen scenario new`` writes)."""
+    return scenario_toml(Scenario())

@@ -70,7 +70,7 @@ def landcover_shares(counties: gpd.GeoDataFrame, *, oversample: int = 10) -> pd.
         classes = src.read(1)
         transform: Affine = src.transform
     geo = counties.to_crs(4326)
-    fine_transform = transform * Affine.scale(1 / oversample)
+    fine_transform = transform @ Affine.scale(1 / oversample)
     height, width = classes.shape[0] * oversample, classes.shape[1] * oversample
     zone = rasterize(
         ((geom, i + 1) for i, geom in enumerate(geo.geometry)),

@@ -1,0 +1,129 @@
+"""The ``xiaozhen`` command line.
+
+Each command group lives in its own module (``cli/<group>.py``) and is registered here. User
+mistakes raise :class:`~xiaozhen.errors.XiaozhenError`; :func:`main` prints them as one message and
+exits with code 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from xiaozhen import __version__
+from xiaozhen.cli import region as region_cli
+from xiaozhen.cli import scenario as scenario_cli
+from xiaozhen.errors import XiaozhenError
+
+__all__ = ["app", "main"]
+
+console = Console(stderr=True)
+
+app = typer.Typer(
+    name="xiaozhen",
+    help=(
+        "Plan characteristic small towns (特色小镇) end to end.\n\n"
+        "Start with `xiaozhen plan` (the whole chain on the bundled Zhejiang default, into a run "
+        "folder with report.html), then explore: `xiaozhen region show`, `xiaozhen scenario new`, "
+        "and each stage's own command."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(scenario_cli.app, name="scenario")
+app.add_typer(region_cli.app, name="region")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xiaozhen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what each stage does.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks for errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Global options."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def plan(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario TOML file; omit for the bundled Zhejiang default."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder to write.")] = Path(
+        "runs/latest"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+) -> None:
+    """Run the whole chain (region → assess → position → layout → design → simulate → report)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from xiaozhen.plan import STAGES, run_plan
+    from xiaozhen.scenario import load_scenario
+
+    parsed = load_scenario(scenario)
+    names = [name for name, _ in STAGES] + ["report"]
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("starting", total=len(names))
+
+        def on_stage(name: str) -> None:
+            done = names.index(name)
+            progress.update(
+                task, completed=done, description=f"stage {done + 1}/{len(names)}: {name}"
+            )
+
+        folder = run_plan(parsed, out, force=force, scenario_path=scenario, on_stage=on_stage)
+        progress.update(task, completed=len(names), description="done")
+    typer.echo(f"Run folder: {folder}")
+    typer.echo(f"Report:     {folder / 'report.html'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user mistakes into one message and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="xiaozhen", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        console.print(
+            "[red]Interrupted.[/red] Nothing was written half: earlier results are intact."
+        )
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except XiaozhenError as exc:
+        if debug:
+            raise
+        console.print(
+            f"Error: {exc}", highlight=False, markup=False, style="bold red", soft_wrap=True
+        )
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("Interrupted. Nothing was written half: earlier results are intact.")
+        sys.exit(130)

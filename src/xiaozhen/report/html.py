@@ -1,0 +1,133 @@
+"""The self-contained HTML report (``report.html`` in every run folder).
+
+Each stage contributes :class:`ReportSection` objects; :func:`render_report` lays them out with the
+package template (Jinja2, autoescape, ``StrictUndefined``). Figures are inlined as base64 PNG and
+the CJK font as a base64 ``@font-face`` cut to the page's characters, so the file works offline
+from ``file://`` with no CDN.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from xiaozhen.report.fonts import CJK_FAMILY, font_face_css
+
+__all__ = ["Figure", "ReportSection", "Table", "render_report", "table_from_frame"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG figure with a caption."""
+
+    caption: str
+    png: bytes
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: caption, column headers and rows of already formatted cells."""
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """One section of the report, contributed by a stage."""
+
+    id: str
+    title: str
+    summary: str = ""
+    facts: tuple[tuple[str, str], ...] = ()
+    figures: tuple[Figure, ...] = ()
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    html: str = field(default="", repr=False)  # trusted markup made by xiaozhen (charts)
+
+
+def _cell(value: Any, digits: int) -> str:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "–"
+        if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1000):
+            return f"{int(value):,}"
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def table_from_frame(
+    caption: str, frame: pd.DataFrame, *, digits: int = 3, index: bool = True, max_rows: int = 200
+) -> Table:
+    """Format a DataFrame as a :class:`Table` (numbers rounded, at most ``max_rows`` rows)."""
+    shown = frame.head(max_rows)
+    if index:
+        shown = shown.reset_index()
+    columns = tuple(str(c) for c in shown.columns)
+    rows = tuple(
+        tuple(_cell(v, digits) for v in record)
+        for record in shown.itertuples(index=False, name=None)
+    )
+    if len(frame) > max_rows:
+        caption = f"{caption} (first {max_rows} of {len(frame)} rows; all in the CSV)"
+    return Table(caption=caption, columns=columns, rows=rows)
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("xiaozhen.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(
+    *,
+    title: str,
+    scenario_toml: str,
+    sections: Sequence[ReportSection],
+    manifest: dict[str, Any],
+    sources: Sequence[tuple[str, str, str]],
+) -> str:
+    """Render the report to an HTML string.
+
+    Parameters
+    ----------
+    title
+        Page title (the scenario name).
+    scenario_toml
+        The scenario as TOML, shown verbatim.
+    sections
+        The stages' sections, in pipeline order.
+    manifest
+        Run metadata (seed, versions, timings) shown at the end.
+    sources
+        ``(dataset, source, licence)`` rows for the data-sources table.
+    """
+    template = _environment().get_template("report.html")
+    context = {
+        "title": title,
+        "scenario_toml": scenario_toml,
+        "sections": list(sections),
+        "manifest": manifest,
+        "sources": list(sources),
+        "font_family": CJK_FAMILY,
+        "font_css": "",
+    }
+    draft = template.render(**context)
+    context["font_css"] = font_face_css(draft)
+    return template.render(**context)
