@@ -34,8 +34,10 @@ def write_section(name: str, command: str, body: str) -> Path:
         f"{body.strip()}\n{end}"
     )
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
-    text = pattern.sub(lambda _m: section, text) if pattern.search(text) else (
-        text.rstrip() + "\n\n" + section + "\n"
+    text = (
+        pattern.sub(lambda _m: section, text)
+        if pattern.search(text)
+        else (text.rstrip() + "\n\n" + section + "\n")
     )
     tmp = RESULTS.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
