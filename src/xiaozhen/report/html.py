@@ -59,13 +59,15 @@ class ReportSection:
 
 
 def _cell(value: Any, digits: int) -> str:
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        if isinstance(value, float) and not math.isfinite(value):
-            return "–"
-        if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1000):
-            return f"{int(value):,}"
-        return f"{value:,.{digits}f}"
-    return str(value)
+    if isinstance(value, bool) or not isinstance(value, float | int):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "–"
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
+    if isinstance(value, int) or abs(value) >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
 
 
 def table_from_frame(
