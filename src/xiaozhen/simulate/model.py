@@ -692,11 +692,13 @@ def _economy(
         np.asarray((for_c.T @ land[:, 2, tz].T).T) if n_t else 0.0
     )
     phi = par["farm_labour_elasticity"]
+    f0 = base["farmland0"]
+    land_ratio = np.where(f0 > 1e-6, np.maximum(farmland, 1e-9) / np.maximum(f0, 1e-6), 1.0)
     farm = (
         base["farm0"]
         * np.exp((par["income_growth"] + par["agri_tfp_growth"]) * k)
         * (lf / base["lf0"]) ** phi
-        * (np.maximum(farmland, 1e-6) / base["farmland0"]) ** (1 - phi)
+        * land_ratio ** (1 - phi)
     )
     nonfarm_workers = (1 - zones.farm_worker_share) * par["participation"] * rural_pop
     nonfarm = nonfarm_workers * base["nonfarm0_per_worker"] * (lo_core / base["lo_core"])
