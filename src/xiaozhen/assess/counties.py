@@ -11,7 +11,7 @@ description (:data:`COUNTY_INDICATORS`), written beside the results.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -69,9 +69,10 @@ def _pooled_lq(sectors: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.Series]:
     """LQ of a group of sectors: (E_group,i / E_i) / (E_group / E) (Isard 1960)."""
 
     def get(df: pd.DataFrame) -> pd.Series:
-        emp = sum(df[f"emp_{s}_2020"].astype(float) for s in sectors)
+        emp = df[[f"emp_{s}_2020" for s in sectors]].astype(float).sum(axis=1)
         total = df["employed_sample_2020"].astype(float)
-        return (emp / total) / (float(emp.sum()) / float(total.sum()))
+        lq: pd.Series = (emp / total) / (float(emp.sum()) / float(total.sum()))
+        return lq
 
     return get
 
@@ -119,8 +120,7 @@ COUNTY_INDICATORS: tuple[Indicator, ...] = (
     Indicator("metro_distance_km", "cost",
               "Straight-line distance from the county seat to Hangzhou or Ningbo, whichever is "
               "nearer (access to the metropolitan cores)",
-              lambda d: np.minimum(d["dist_hangzhou_km"].astype(float),
-                                   d["dist_ningbo_km"].astype(float))),
+              lambda d: d[["dist_hangzhou_km", "dist_ningbo_km"]].astype(float).min(axis=1)),
     Indicator("eco_assets", "benefit",
               "Forest + water share of county area (MODIS IGBP 2019; ecological and scenic assets)",
               lambda d: d["lc_forest"].astype(float) + d["lc_water"].astype(float)),
@@ -180,13 +180,16 @@ def county_indicators(
             "xiaozhen.region.load_counties() or add them (docs/HELPERS_CONTRACT.md)."
         )
     table = pd.DataFrame(values, index=counties.index)
-    bad = table.columns[table.isna().any() | ~np.isfinite(table).all()].tolist()
+    finite = np.isfinite(table.to_numpy(dtype=float)).all(axis=0)
+    bad = [c for c, ok in zip(table.columns, finite, strict=True) if not ok]
     if bad:
         raise InputDataError(f"counties: indicators {bad} have NaN/infinite values for some units.")
     return table
 
 
-def _weights_for(table: pd.DataFrame, types: list[str], spec: WeightsSpec) -> tuple[pd.Series, str]:
+def _weights_for(
+    table: pd.DataFrame, types: Sequence[str], spec: WeightsSpec
+) -> tuple[pd.Series, str]:
     names = list(table.columns)
     if isinstance(spec, AHPResult):
         if list(spec.labels) != names:
