@@ -208,7 +208,7 @@ def travel_time_minutes(
 
         g_ext = csr_matrix((g.data, g.indices, g.indptr), shape=(n, n + 1))
         full = vstack([g_ext, extra], format="csr")
-        dist = dijkstra(full, directed=True, indices=n, min_only=True)[:n]
+        dist = np.maximum(dijkstra(full, directed=True, indices=n, min_only=True)[:n] - 1e-12, 0.0)
     out: npt.NDArray[np.float32] = np.asarray(dist, dtype=np.float32).reshape(h, w)
     logger.info(
         "travel time: %d sources, %d x %d cells, median %.1f min",
