@@ -39,6 +39,7 @@ __all__ = [
     "DRIVER_DESCRIPTIONS",
     "INDUSTRIES",
     "INDUSTRY_DRIVERS",
+    "SITE_LEVEL_DRIVERS",
     "PositioningResult",
     "county_drivers",
     "county_neighbours",
@@ -160,6 +161,11 @@ def county_drivers(counties: pd.DataFrame) -> pd.DataFrame:
     return d
 
 
+#: Drivers measured at the site itself (ranked among the sites); the others are the county's,
+#: ranked among all counties.
+SITE_LEVEL_DRIVERS = ("forest", "water", "metro_access", "market")
+
+
 def site_drivers(sites: pd.DataFrame, counties: pd.DataFrame) -> pd.DataFrame:
     """Raw drivers per site: the county's socio-economic drivers with site-level land, access, market.
 
@@ -246,6 +252,7 @@ def positioning_from_drivers(
     penalty: float = 0.15,
     heritage: pd.DataFrame | None = None,
     n_explain: int = 3,
+    percentiles: pd.DataFrame | None = None,
 ) -> PositioningResult:
     r"""Fit scores, greedy unique assignment and explanations from a raw driver table.
 
@@ -263,6 +270,10 @@ def positioning_from_drivers(
         Optional table (same index) with columns ``classic_<x>`` in [0, 1], e.g. counts of listed
         heritage items scaled by the user: mixed into that industry's fit with weight
         :data:`HERITAGE_WEIGHT`.
+    percentiles
+        Optional precomputed percentiles q in [0, 1] (same index) for some driver columns, used
+        instead of ranking those drivers among ``drivers``' units. Sites use it so that
+        county-level drivers keep their rank among all counties of the province.
     """
     if len(drivers) < 2:
         raise InputDataError(f"drivers: {len(drivers)} unit(s); at least 2 are needed to rank.")
@@ -276,6 +287,19 @@ def positioning_from_drivers(
             f"neighbours: {len(neighbours)} lists for {len(drivers)} units; give one per unit."
         )
     q = drivers.rank(pct=True, method="average")
+    if percentiles is not None:
+        unknown = sorted(set(percentiles.columns) - set(drivers.columns))
+        pv = percentiles.to_numpy(dtype=np.float64)
+        if (
+            unknown
+            or not percentiles.index.equals(drivers.index)
+            or not (np.isfinite(pv).all() and (pv >= 0).all() and (pv <= 1).all())
+        ):
+            raise InputDataError(
+                "percentiles: columns must be drivers, the index must match the units and "
+                f"values must lie in [0, 1] (unknown columns: {unknown})."
+            )
+        q[list(percentiles.columns)] = percentiles
     w = _weights_frame(drivers, weights)
     fit = pd.DataFrame(q.to_numpy() @ w.to_numpy().T, index=drivers.index, columns=w.index)
     if heritage is not None:
@@ -400,18 +424,25 @@ def position_sites(
 ) -> PositioningResult:
     """Position every candidate site; neighbours are sites within ``radius_km``.
 
-    Sites must be in a projected CRS in metres.
+    County-level drivers keep the county's percentile among all counties; the site-level ones
+    (:data:`SITE_LEVEL_DRIVERS`) are ranked among the sites. Sites must be in a projected CRS in
+    metres.
     """
     from xiaozhen.region.crs import require_projected_metres
 
     require_projected_metres(sites.crs, parameter="sites")
     drivers = site_drivers(sites, counties)
+    county_q = county_drivers(counties).rank(pct=True, method="average")
+    county_q.index = county_q.index.astype(str)
+    inherited = [c for c in county_q.columns if c not in SITE_LEVEL_DRIVERS]
+    q = county_q.loc[sites["county"].astype(str).tolist(), inherited].set_index(sites.index)
     return positioning_from_drivers(
         drivers,
         site_neighbours(sites, radius_km=radius_km),
         weights=weights,
         penalty=penalty,
         heritage=heritage,
+        percentiles=q,
     )
 
 
