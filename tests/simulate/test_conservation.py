@@ -14,8 +14,8 @@ from xiaozhen.simulate import (
     simulate,
     synthetic_counties,
 )
-from xiaozhen.simulate.model import _Kernel
 from xiaozhen.simulate._zones import build_zones
+from xiaozhen.simulate.model import _Kernel
 
 PARAMS = ModelParameters()
 
@@ -42,8 +42,17 @@ def test_people_balance_exact_in_float64():
     from xiaozhen.simulate.model import draw_parameters, run_zones
 
     drawn = draw_parameters(params, 4, np.random.default_rng(0))
-    out = run_zones(zones, params, drawn, PolicyPackage(), start_year=2020, years=8,
-                    inflow_rate=np.zeros(8), draws=4, record=False)
+    out = run_zones(
+        zones,
+        params,
+        drawn,
+        PolicyPackage(),
+        start_year=2020,
+        years=8,
+        inflow_rate=np.zeros(8),
+        draws=4,
+        record=False,
+    )
     tot = out["county_pop"].sum(axis=2)
     np.testing.assert_allclose(tot, np.broadcast_to(tot[0], tot.shape), rtol=1e-12)
 
@@ -136,8 +145,9 @@ def test_hukou_priority_raises_migrants_in_towns():
     counties = synthetic_counties(15, seed=8)
     towns = programme_from_counties(counties, n_towns=6)
     on = simulate(counties, towns, PolicyPackage(), params=PARAMS, years=8, draws=1)
-    off = simulate(counties, towns, PolicyPackage().without("hukou_priority"), params=PARAMS,
-                   years=8, draws=1)
+    off = simulate(
+        counties, towns, PolicyPackage().without("hukou_priority"), params=PARAMS, years=8, draws=1
+    )
     tz = on.zones.town_zone
     mig_on = on.population[-1, 0][[1, 3]][:, tz].sum()
     mig_off = off.population[-1, 0][[1, 3]][:, tz].sum()
@@ -148,8 +158,15 @@ def test_errors_name_the_problem():
     counties = synthetic_counties(5, seed=0)
     with pytest.raises(InputDataError, match="missing columns"):
         simulate(counties.drop(columns=["pop_2020"]), years=2)
-    bad = pd.DataFrame({"town_id": ["a"], "county": ["999999"], "industry": ["digital"],
-                        "start_year": [2021], "investment_yuan": [1e9]})
+    bad = pd.DataFrame(
+        {
+            "town_id": ["a"],
+            "county": ["999999"],
+            "industry": ["digital"],
+            "start_year": [2021],
+            "investment_yuan": [1e9],
+        }
+    )
     with pytest.raises(InputDataError, match="county adcodes not in the county table"):
         simulate(counties, bad, years=2)
     bad2 = bad.assign(county=counties.index[0], industry="rockets")

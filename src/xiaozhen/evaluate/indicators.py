@@ -58,16 +58,31 @@ NATIONAL_THRESHOLDS_2021 = {
 MU_PER_KM2 = 1500.0
 #: Units of the province indicators.
 UNITS = {
-    "population": "persons", "urbanisation": "share", "urban_income": "yuan/person/yr",
-    "rural_income": "yuan/person/yr", "income_ratio": "ratio", "theil": "index",
-    "coupling_coordination": "index 0-1", "rural_employment": "jobs",
-    "rural_employment_rate": "share", "core_density": "persons/km2",
-    "core_congestion": "index", "housing_cost_to_income": "share",
-    "construction_km2": "km2", "idle_km2": "km2", "idle_reused_km2": "km2 cumulative",
-    "farmland_km2": "km2", "town_jobs": "jobs", "town_residents": "persons",
-    "town_investment": "yuan/yr", "town_tax": "yuan/yr", "town_visitors": "persons/yr",
-    "fiscal_cost": "yuan/yr", "fiscal_cost_per_job": "yuan/job cumulative",
-    "rural_demand": "yuan/yr", "commuters": "persons",
+    "population": "persons",
+    "urbanisation": "share",
+    "urban_income": "yuan/person/yr",
+    "rural_income": "yuan/person/yr",
+    "income_ratio": "ratio",
+    "theil": "index",
+    "coupling_coordination": "index 0-1",
+    "rural_employment": "jobs",
+    "rural_employment_rate": "share",
+    "core_density": "persons/km2",
+    "core_congestion": "index",
+    "housing_cost_to_income": "share",
+    "construction_km2": "km2",
+    "idle_km2": "km2",
+    "idle_reused_km2": "km2 cumulative",
+    "farmland_km2": "km2",
+    "town_jobs": "jobs",
+    "town_residents": "persons",
+    "town_investment": "yuan/yr",
+    "town_tax": "yuan/yr",
+    "town_visitors": "persons/yr",
+    "fiscal_cost": "yuan/yr",
+    "fiscal_cost_per_job": "yuan/job cumulative",
+    "rural_demand": "yuan/yr",
+    "commuters": "persons",
 }
 
 
@@ -104,7 +119,9 @@ def province_indicators(r: SimulationResult) -> dict[str, F]:
     out["population"] = pop.sum(axis=2)
     out["urbanisation"] = pop[:, :, urban].sum(axis=2) / out["population"]
     out["urban_income"] = tot[:, :, urban].sum(axis=2) / pop[:, :, urban].sum(axis=2)
-    out["rural_income"] = tot[:, :, ~urban].sum(axis=2) / np.maximum(pop[:, :, ~urban].sum(axis=2), 1)
+    out["rural_income"] = tot[:, :, ~urban].sum(axis=2) / np.maximum(
+        pop[:, :, ~urban].sum(axis=2), 1
+    )
     out["income_ratio"] = out["urban_income"] / out["rural_income"]
     keep = pop.sum(axis=(0, 1)) > 0
     out["theil"] = theil_index(tot[:, :, keep], pop[:, :, keep], axis=2)
@@ -118,7 +135,9 @@ def province_indicators(r: SimulationResult) -> dict[str, F]:
     w = pop[:, :, core]
     out["core_density"] = (dens * w).sum(axis=2) / w.sum(axis=2)
     out["core_congestion"] = (r.congestion[:, :, core] * w).sum(axis=2) / w.sum(axis=2)
-    out["housing_cost_to_income"] = (r.housing_cost[:, :, core] * w).sum(axis=2) / tot[:, :, core].sum(axis=2)
+    out["housing_cost_to_income"] = (r.housing_cost[:, :, core] * w).sum(axis=2) / tot[
+        :, :, core
+    ].sum(axis=2)
     out["construction_km2"] = constr.sum(axis=2)
     out["idle_km2"] = r.land[:, :, 1, :].sum(axis=2)
     out["farmland_km2"] = r.land[:, :, 2, :].sum(axis=2)
@@ -138,11 +157,23 @@ def province_indicators(r: SimulationResult) -> dict[str, F]:
     k = np.arange(len(r.years))[:, None]
     real = np.exp(-r.parameters.income_growth * k)
     u1 = np.clip(
-        (np.clip(out["urban_income"] * real / (2 * out["urban_income"][:1]), 0, 1)
-         + 1.0 / (1.0 + out["core_congestion"])) / 2, 0, 1)
+        (
+            np.clip(out["urban_income"] * real / (2 * out["urban_income"][:1]), 0, 1)
+            + 1.0 / (1.0 + out["core_congestion"])
+        )
+        / 2,
+        0,
+        1,
+    )
     u2 = np.clip(
-        (np.clip(out["rural_income"] * real / (2 * out["rural_income"][:1]), 0, 1)
-         + np.clip(out["rural_employment_rate"], 0, 1)) / 2, 0, 1)
+        (
+            np.clip(out["rural_income"] * real / (2 * out["rural_income"][:1]), 0, 1)
+            + np.clip(out["rural_employment_rate"], 0, 1)
+        )
+        / 2,
+        0,
+        1,
+    )
     cc = coupling_coordination(np.stack([u1.ravel(), u2.ravel()], axis=1), names=["urban", "rural"])
     out["coupling_coordination"] = np.asarray(cc.d, float).reshape(u1.shape)
     logger.info("computed %d province indicators for %d years × %d draws", len(out), *u1.shape)
@@ -170,8 +201,14 @@ def assessment_grades(score: F, assessed: NDArray[np.bool_]) -> NDArray[np.int8]
     n = assessed.sum(axis=-1, keepdims=True)
     order = np.argsort(-s, axis=-1, kind="stable")
     rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(s.shape[-1])[(None,) * (s.ndim - 1)].repeat(1, 0)
-                      if s.ndim > 1 else np.arange(s.shape[-1]), axis=-1)
+    np.put_along_axis(
+        rank,
+        order,
+        np.arange(s.shape[-1])[(None,) * (s.ndim - 1)].repeat(1, 0)
+        if s.ndim > 1
+        else np.arange(s.shape[-1]),
+        axis=-1,
+    )
     frac = (rank + 0.5) / np.maximum(n, 1)
     cum = np.cumsum(GRADE_SHARES_2018)
     grade = np.searchsorted(cum, frac.ravel()).reshape(frac.shape).clip(0, 4)
@@ -200,7 +237,9 @@ def _town_arrays(r: SimulationResult) -> dict[str, F]:
         "cum_investment": cum_inv,
         "tax_per_mu": np.where(t["construction"] > 1e-6, t["tax"] / mu, 0.0),
         "investment_per_mu": np.where(t["construction"] > 1e-6, t["capital"] / mu, 0.0),
-        "productivity": np.where(t["industry_jobs"] > 1, t["output"] / np.maximum(t["industry_jobs"], 1), 0.0),
+        "productivity": np.where(
+            t["industry_jobs"] > 1, t["output"] / np.maximum(t["industry_jobs"], 1), 0.0
+        ),
     }
     due = target[None, None, :] * np.minimum(1.0, (a["age"] + 1) / period[None, None, :])
     crit = [np.minimum(cum_inv / np.maximum(due, 1.0), 1.5)]
@@ -240,14 +279,20 @@ def town_indicators(r: SimulationResult) -> pd.DataFrame:
                 continue
             ind = str(towns["industry"].iat[ti])
             row = {
-                "year": int(year), "town_id": towns["town_id"].iat[ti],
-                "county": towns["county"].iat[ti], "industry": ind,
-                "jobs": med["jobs"][yi, ti], "jobs_p05": p05[yi, ti], "jobs_p95": p95[yi, ti],
+                "year": int(year),
+                "town_id": towns["town_id"].iat[ti],
+                "county": towns["county"].iat[ti],
+                "industry": ind,
+                "jobs": med["jobs"][yi, ti],
+                "jobs_p05": p05[yi, ti],
+                "jobs_p95": p95[yi, ti],
                 "industry_jobs": med["industry_jobs"][yi, ti],
-                "residents": med["residents"][yi, ti], "commuters": med["commuters"][yi, ti],
+                "residents": med["residents"][yi, ti],
+                "commuters": med["commuters"][yi, ti],
                 "investment_yuan": med["investment"][yi, ti],
                 "cum_investment_yuan": med["cum_investment"][yi, ti],
-                "capital_yuan": med["capital"][yi, ti], "tax_yuan": med["tax"][yi, ti],
+                "capital_yuan": med["capital"][yi, ti],
+                "tax_yuan": med["tax"][yi, ti],
                 "tax_per_mu_yuan": med["tax_per_mu"][yi, ti],
                 "investment_per_mu_yuan": med["investment_per_mu"][yi, ti],
                 "productivity_yuan_per_job": med["productivity"][yi, ti],
@@ -261,11 +306,16 @@ def town_indicators(r: SimulationResult) -> pd.DataFrame:
             thr = NATIONAL_THRESHOLDS_2021
             row["meets_jobs"] = bool(row["jobs"] >= thr["jobs"])
             row["meets_tax_per_mu"] = bool(row["tax_per_mu_yuan"] >= thr["tax_per_mu_yuan"])
-            row["meets_productivity"] = bool(row["productivity_yuan_per_job"] >= thr["productivity_yuan_per_job"])
-            row["meets_investment_per_mu"] = bool(row["investment_per_mu_yuan"] >= thr["investment_per_mu_yuan"])
+            row["meets_productivity"] = bool(
+                row["productivity_yuan_per_job"] >= thr["productivity_yuan_per_job"]
+            )
+            row["meets_investment_per_mu"] = bool(
+                row["investment_per_mu_yuan"] >= thr["investment_per_mu_yuan"]
+            )
             row["meets_visitors"] = (
                 bool(row["visitors"] >= thr["visitors_culture_tourism"])
-                if ind in ("tourism",) or ind.startswith("classic") else None
+                if ind in ("tourism",) or ind.startswith("classic")
+                else None
             )
             shares = grade_share[yi, ti]
             row["grade"] = GRADES[int(np.argmax(shares))]
@@ -282,9 +332,13 @@ def summarise(values: dict[str, F], years: NDArray[np.int64]) -> pd.DataFrame:
         frames.append(
             pd.DataFrame(
                 {
-                    "year": years, "indicator": name, "unit": UNITS.get(name, ""),
-                    "mean": arr.mean(axis=1), "p05": np.percentile(arr, 5, axis=1),
-                    "p50": np.percentile(arr, 50, axis=1), "p95": np.percentile(arr, 95, axis=1),
+                    "year": years,
+                    "indicator": name,
+                    "unit": UNITS.get(name, ""),
+                    "mean": arr.mean(axis=1),
+                    "p05": np.percentile(arr, 5, axis=1),
+                    "p50": np.percentile(arr, 50, axis=1),
+                    "p95": np.percentile(arr, 95, axis=1),
                 }
             )
         )
