@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from tests.assess.conftest import make_grid
+
 from xiaozhen.assess import sites_from_suitability, suitability_from_layers
 from xiaozhen.errors import ConfigError, InputDataError
 from xiaozhen.position import (

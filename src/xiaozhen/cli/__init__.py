@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from xiaozhen import __version__
+from xiaozhen.cli import assess as assess_cli
 from xiaozhen.cli import region as region_cli
 from xiaozhen.cli import scenario as scenario_cli
 from xiaozhen.errors import XiaozhenError
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 app.add_typer(scenario_cli.app, name="scenario")
 app.add_typer(region_cli.app, name="region")
+app.add_typer(assess_cli.app, name="assess")
 
 
 def _version(value: bool) -> None:
