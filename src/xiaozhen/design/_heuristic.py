@@ -107,6 +107,20 @@ def solve_heuristic(
     free = np.ones(n, dtype=bool)
     free[problem.fixed >= 0] = False
     sid = problem.site.site_id
+    # shadow price of green: when natural land is scarce, building on it forces new planting
+    gn_cost = cost[:, Use.GREEN_NEW][np.isfinite(cost[:, Use.GREEN_NEW])]
+    lam_green = float(gn_cost.min()) + w.compact_per_edge if gn_cost.size else 0.0
+    n_green_now = int(al[:, Use.GREEN_KEPT].sum())
+    if n_green_now - prog.green_min < prog.construction:
+        cost = (
+            cost
+            + lam_green
+            * al[:, Use.GREEN_KEPT][:, None]
+            * np.isin(
+                np.arange(cost.shape[1]),
+                [Use.INDUSTRY, Use.SUPPORT, Use.RESIDENTIAL, *SERVICE_USES, Use.ROAD],
+            )[None, :]
+        )
 
     # 1. industry
     ok = al[:, Use.INDUSTRY] & free
@@ -168,10 +182,11 @@ def solve_heuristic(
     extra = 0
     for s in SERVICE_USES:
         need = prog.services[s]
+        svc_free = free & ~near_ind if s in SENSITIVE_USES else free
         uncovered = np.ones(res.size, dtype=bool)
         placed = 0
         while uncovered.any():
-            cand = al[:, s] & free
+            cand = al[:, s] & free & svc_free
             if not cand.any():
                 break
             gain = cover[uncovered].sum(axis=0).astype(np.float64)
@@ -202,7 +217,7 @@ def solve_heuristic(
                 f"{rules.walk_max_m:g} m of walking on the allowed land.",
             )
         if placed < need:
-            cand = al[:, s] & free
+            cand = al[:, s] & free & svc_free
             more = _take(cost[:, s] * 0.1 + _euclid_cells(problem, uses == s), cand, need - placed)
             uses[more] = s
             free[more] = False
@@ -254,14 +269,24 @@ def solve_heuristic(
     free[roads] = False
 
     # 4. simulated annealing on swaps
-    uses, stats = _anneal(problem, uses, rng, iterations)
+    uses, stats = _anneal(problem, uses, rng, iterations, lam_green)
     # green cover last: new parks next to homes
     green = int(np.isin(uses, [Use.GREEN_KEPT, Use.GREEN_NEW]).sum())
     short = prog.green_min - green
     if short > 0:
         cand = al[:, Use.GREEN_NEW] & np.isin(uses, [Use.RESERVE, Use.FARMLAND])
-        near_res = _euclid_cells(problem, uses == Use.RESIDENTIAL)
-        pick = _take(cost[:, Use.GREEN_NEW] + 0.2 * near_res, cand, short)
+        pick = np.zeros(0, dtype=np.int64)
+        # grow new green from existing green, a few cells at a time, so parks stay compact
+        while pick.size < short and cand.any():
+            near = _euclid_cells(problem, np.isin(uses, [Use.GREEN_KEPT, Use.GREEN_NEW]))
+            batch = _take(
+                cost[:, Use.GREEN_NEW] + w.compact_per_edge * near, cand, min(short - pick.size, 8)
+            )
+            if batch.size == 0:
+                break
+            uses[batch] = Use.GREEN_NEW
+            cand[batch] = False
+            pick = np.concatenate([pick, batch])
         if pick.size < short:
             return Infeasible(
                 sid,
@@ -272,12 +297,15 @@ def solve_heuristic(
                 f"site {sid}: green cover needs {prog.green_min} cells; only {green + pick.size} "
                 "can be green.",
             )
-        uses[pick] = Use.GREEN_NEW
     return uses, stats
 
 
 def _anneal(
-    problem: DesignProblem, uses: IntArr, rng: np.random.Generator, iterations: int | None
+    problem: DesignProblem,
+    uses: IntArr,
+    rng: np.random.Generator,
+    iterations: int | None,
+    lam_green: float,
 ) -> tuple[IntArr, dict[str, float]]:
     """Simulated annealing over pairwise swaps (see module docstring)."""
     rules, n = problem.rules, problem.n
@@ -353,7 +381,9 @@ def _anneal(
         ids = np.union1d(inc[a][inc[a] >= 0], inc[b][inc[b] >= 0])
         return int(np.count_nonzero(u[e[ids, 0]] != u[e[ids, 1]]))
 
-    current = evaluate_objective(problem, uses)["total"]
+    current = evaluate_objective(problem, uses)["total"] + lam_green * max(
+        0, problem.program.green_min - green
+    )
     best_total, best = current, uses.copy()
     t0, t1 = 2.0, 0.02
     accepted = 0
@@ -387,11 +417,12 @@ def _anneal(
             continue
         dgreen = int(np.isin(new_a, green_uses)) - int(np.isin(ua, green_uses))
         dgreen += int(np.isin(new_b, green_uses)) - int(np.isin(ub, green_uses))
-        green_room_new = green_room  # reserve/farmland room changes are second order; re-count
-        if dgreen < 0 and green + dgreen + green_room_new < need_green:
+        if dgreen < 0 and green + dgreen + green_room - 2 < need_green:
             continue
+        # green shortfall will be planted at the end: price it now
+        shortfall = lam_green * (max(0, need_green - green - dgreen) - max(0, need_green - green))
         before_b = local_boundary(uses, a, b)
-        delta = cost[b, new_b] + cost[a, new_a] - cost[a, ua] - cost[b, ub]
+        delta = cost[b, new_b] + cost[a, new_a] - cost[a, ua] - cost[b, ub] + shortfall
         uses[a], uses[b] = new_a, new_b
         if not buffer_ok(uses, (a, b)):
             uses[a], uses[b] = ua, ub
