@@ -18,8 +18,11 @@ from rich.console import Console
 
 from xiaozhen import __version__
 from xiaozhen.cli import assess as assess_cli
+from xiaozhen.cli import design as design_cli
+from xiaozhen.cli import layout as layout_cli
 from xiaozhen.cli import region as region_cli
 from xiaozhen.cli import scenario as scenario_cli
+from xiaozhen.cli import simulate as simulate_cli
 from xiaozhen.errors import XiaozhenError
 
 __all__ = ["app", "main"]
@@ -39,8 +42,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(scenario_cli.app, name="scenario")
+app.add_typer(simulate_cli.app)
 app.add_typer(region_cli.app, name="region")
 app.add_typer(assess_cli.app, name="assess")
+app.add_typer(layout_cli.app, name="layout")
+app.add_typer(design_cli.app, name="design")
 
 
 def _version(value: bool) -> None:
