@@ -207,7 +207,12 @@ def chunk_values(stack: Stack, sl: slice) -> tuple[FloatArray, npt.NDArray[np.bo
     if stack.valid is None:
         return x, None
     v = stack.valid[sl]
-    return x[:, v], v
+    return np.compress(v, x, axis=1), v
+
+
+def full_chunk(stack: Stack, sl: slice) -> FloatArray:
+    """All cells of one chunk as float64 (scoring passes; invalid cells are blanked after)."""
+    return np.asarray(stack.flat[:, sl], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -249,13 +254,19 @@ def column_stats(
         if x.shape[1] == 0:
             continue
         finite = np.isfinite(x)
-        bad += (~finite).sum(axis=1)
-        xf = np.where(finite, x, 0.0)
-        lo = np.minimum(lo, np.where(finite, x, np.inf).min(axis=1))
-        hi = np.maximum(hi, np.where(finite, x, -np.inf).max(axis=1))
+        if finite.all():
+            xf = x
+            lo = np.minimum(lo, x.min(axis=1))
+            hi = np.maximum(hi, x.max(axis=1))
+        else:
+            bad += (~finite).sum(axis=1)
+            xf = np.where(finite, x, 0.0)
+            lo = np.minimum(lo, np.where(finite, x, np.inf).min(axis=1))
+            hi = np.maximum(hi, np.where(finite, x, -np.inf).max(axis=1))
         total += xf.sum(axis=1)
         sumsq += np.einsum("ij,ij->i", xf, xf)
-        neg += (xf < 0).sum(axis=1)
+        if not allow_negative:
+            neg += (xf < 0).sum(axis=1)
         if require_positive:
             nonpos += (finite & (x <= 0)).sum(axis=1)
             with np.errstate(divide="ignore"):
@@ -319,21 +330,30 @@ def normalise_chunk(
     ``none``: benefit x, cost 1 − x (for layers already scored on [0, 1]).
     """
     cost = (types < 0)[:, None]
+    # minmax, vector and none are affine per criterion: r = (x - base) * scale (one fused pass)
     if method == "minmax":
-        rng = (stats.maximum - stats.minimum)[:, None]
+        rng = stats.maximum - stats.minimum
         rng = np.where(rng > 0, rng, 1.0)
-        return np.where(
-            cost, (stats.maximum[:, None] - x) / rng, (x - stats.minimum[:, None]) / rng
-        )
+        base = np.where(types < 0, stats.maximum, stats.minimum)
+        scale = np.where(types < 0, -1.0, 1.0) / rng
+        return _affine(x, base, scale)
     if method == "vector":
-        norm = np.sqrt(stats.sumsq)[:, None]
+        norm = np.sqrt(stats.sumsq)
         norm = np.where(norm > 0, norm, 1.0)
-        return np.where(cost, 1.0 - x / norm, x / norm)
+        base = np.where(types < 0, norm, 0.0)
+        scale = np.where(types < 0, -1.0, 1.0) / norm
+        return _affine(x, base, scale)
     if method == "sum":
         with np.errstate(divide="ignore"):
             inv = (1.0 / np.where(x != 0, x, 1.0)) / stats.sum_inv[:, None]
         return np.where(cost, inv, x / stats.total[:, None])
-    return np.where(cost, 1.0 - x, x)
+    return _affine(x, np.where(types < 0, 1.0, 0.0), np.where(types < 0, -1.0, 1.0))
+
+
+def _affine(x: FloatArray, base: FloatArray, scale: FloatArray) -> FloatArray:
+    out = np.subtract(x, base[:, None])
+    out *= scale[:, None]
+    return out
 
 
 def stats_for(
@@ -368,10 +388,14 @@ def stats_for(
 
 def scatter(stack: Stack, values: FloatArray, sl: slice, out: npt.NDArray[Any]) -> None:
     """Write the per-valid-cell ``values`` of chunk ``sl`` into the flat output ``out``."""
-    if stack.valid is None:
-        out[..., sl] = values
+    if stack.valid is None or values.shape[-1] == sl.stop - sl.start:
+        out[..., sl] = values  # full chunk: invalid cells are blanked by blank_invalid()
     else:
-        v = stack.valid[sl]
         target = out[..., sl]
-        target[..., v] = values
-        out[..., sl] = target
+        target[..., stack.valid[sl]] = values
+
+
+def blank_invalid(stack: Stack, out: npt.NDArray[Any]) -> None:
+    """Set the cells outside the mask to NaN."""
+    if stack.valid is not None:
+        out[..., ~stack.valid] = np.nan

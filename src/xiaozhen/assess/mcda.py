@@ -27,8 +27,9 @@ from xiaozhen.assess._stack import (
     as_stack,
     as_types,
     as_weights,
-    chunk_values,
+    blank_invalid,
     chunks,
+    full_chunk,
     normalise_chunk,
     scatter,
     stats_for,
@@ -99,8 +100,9 @@ def normalise(
     )
     out = _empty_output(stack, (stack.n_criteria,))
     for sl in chunks(stack, chunk_bytes=chunk_bytes):
-        x, _ = chunk_values(stack, sl)
+        x = full_chunk(stack, sl)
         scatter(stack, normalise_chunk(x, stats, t, method), sl, out)
+    blank_invalid(stack, out)
     if isinstance(data, pd.DataFrame):
         return pd.DataFrame(out.T, index=data.index, columns=data.columns)
     if stack.is_grid:
@@ -165,7 +167,7 @@ def topsis(
     nis = v_ends.min(axis=1)[:, None]
     out = _empty_output(stack)
     for sl in chunks(stack, chunk_bytes=chunk_bytes):
-        x, _ = chunk_values(stack, sl)
+        x = full_chunk(stack, sl)
         v = normalise_chunk(x, stats, t, normalization) * w[:, None]
         d_plus = np.sqrt(((v - pis) ** 2).sum(axis=0))
         d_minus = np.sqrt(((v - nis) ** 2).sum(axis=0))
@@ -173,6 +175,7 @@ def topsis(
         with np.errstate(invalid="ignore", divide="ignore"):
             p = np.where(denom > 0, d_minus / np.where(denom > 0, denom, 1.0), 0.5)
         scatter(stack, p, sl, out)
+    blank_invalid(stack, out)
     logger.info(
         "TOPSIS (%s normalisation) scored %d of %d %s",
         normalization,
@@ -212,9 +215,11 @@ def weighted_sum(
     stats = stats_for(stack, normalization, t, parameter="data", chunk_bytes=chunk_bytes)
     out = _empty_output(stack)
     for sl in chunks(stack, chunk_bytes=chunk_bytes):
-        x, _ = chunk_values(stack, sl)
-        r = normalise_chunk(x, stats, t, normalization)
+        x = full_chunk(stack, sl)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            r = normalise_chunk(x, stats, t, normalization)
         scatter(stack, w @ r, sl, out)
+    blank_invalid(stack, out)
     logger.info(
         "weighted sum (%s normalisation) scored %d of %d %s",
         normalization,
