@@ -41,7 +41,7 @@ def main() -> None:
         "The machine was shared with other engineers' work during the run."
     )
     write_section("simulate", ".venv/bin/python -m benchmarks.bench_simulate", body)
-    print(body)  # noqa: T201 - benchmark script output
+    print(body)
 
 
 if __name__ == "__main__":

@@ -174,5 +174,5 @@ def test_errors_name_the_problem():
         simulate(counties, bad2, years=2)
     with pytest.raises(ConfigError, match="years and draws"):
         simulate(counties, years=0)
-    with pytest.raises(ConfigError, match="unknown 'nope'"):
+    with pytest.raises(ConfigError, match=r"unknown 'nope'"):
         PolicyPackage().without("nope")

@@ -266,7 +266,7 @@ def town_indicators(r: SimulationResult) -> pd.DataFrame:
     a = _town_arrays(r)
     t = r.town
     rows = []
-    n_y, n_d, n_t = t["jobs"].shape
+    n_t = t["jobs"].shape[2]
     med = {k: np.median(v, axis=1) for k, v in t.items()}
     for key in ("cum_investment", "tax_per_mu", "investment_per_mu", "productivity", "score"):
         med[key] = np.median(a[key], axis=1)

@@ -230,11 +230,11 @@ def calibrate(
     metrics["model_better"] = metrics["model"] < metrics["baseline"]
     test_rows = metrics[metrics["sample"] == "test"]
     beats = bool(test_rows["model_better"].all())
-    sample = np.where(np.isin(np.arange(n), test_idx), "test", "train")
+    split = np.where(np.isin(np.arange(n), test_idx), "test", "train")
     predictions = pd.DataFrame(
         {
             "name": counties["name"].to_numpy(),
-            "sample": sample,
+            "sample": split,
             "pop_2010": p10,
             "pop_2020": pop20,
             "pop_model": pop,

@@ -191,7 +191,8 @@ class _Kernel:
         inter = tot @ self.kc
         c = self.county
         y = inter[:, c] + self.a_in[c] * (tot[:, c] - flat) + self.self_weight * flat
-        return y.reshape(shape)
+        out: F = y.reshape(shape)
+        return out
 
 
 def _param_arrays(params: ModelParameters, drawn: dict[str, F]) -> dict[str, Any]:
