@@ -73,6 +73,54 @@ def _take(score: FloatArr, ok: npt.NDArray[np.bool_], k: int) -> IntArr:
     return idx[part]
 
 
+class _Tiers:
+    """Slope quotas: a use may take a flat cell only if the flatter uses still find enough.
+
+    Slope classes are nested (a cell ≤ 8 % also meets 10 %), so when placing use :math:`u` with
+    limit :math:`L_u`, for every tighter limit :math:`L_t < L_u` at most
+    :math:`|\{c\ \text{free}: s_c \le L_t\}| - \sum_{v\ \text{pending}, L_v \le L_t} n_v` of
+    its cells may have slope ≤ :math:`L_t`.
+    """
+
+    def __init__(self, problem: DesignProblem, pending: dict[Use, int]) -> None:
+        self.slope = problem.site.slope_pct.ravel()[problem.cells]
+        self.rules = problem.rules
+        self.pending = dict(pending)
+
+    def quotas(self, use: Use, free: npt.NDArray[np.bool_]) -> list[tuple[npt.NDArray[np.bool_], int]]:
+        lim_u = self.rules.slope_limit(use)
+        out = []
+        limits = sorted({self.rules.slope_limit(v) for v in self.pending})
+        for lim_t in limits:
+            if lim_t >= lim_u:
+                continue
+            tier = free & (self.slope <= lim_t)
+            need = sum(k for v, k in self.pending.items() if v != use and self.rules.slope_limit(v) <= lim_t)
+            out.append((tier, max(0, int(tier.sum()) - need)))
+        return out
+
+    def placed(self, use: Use, k: int) -> None:
+        self.pending[use] = max(0, self.pending.get(use, 0) - k)
+
+
+def _take_quota(
+    score: FloatArr,
+    ok: npt.NDArray[np.bool_],
+    k: int,
+    quotas: list[tuple[npt.NDArray[np.bool_], int]],
+) -> IntArr:
+    """Like :func:`_take` but with at most ``q`` cells from each (nested) tier mask."""
+    idx = np.flatnonzero(ok)
+    if k <= 0 or idx.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = idx[np.argsort(score[idx], kind="stable")]
+    for tier, q in quotas:  # tightest first: nested tiers
+        in_tier = tier[idx]
+        keep = ~in_tier | (np.cumsum(in_tier) <= q)
+        idx = idx[keep]
+    return idx[:k]
+
+
 def _seed(problem: DesignProblem, cost: FloatArr, ok: npt.NDArray[np.bool_]) -> int:
     rows, cols = problem.site.shape
     grid = np.full(rows * cols, 50.0)
@@ -122,19 +170,32 @@ def solve_heuristic(
             )[None, :]
         )
 
+    pending: dict[Use, int] = {
+        Use.INDUSTRY: prog.industry_min,
+        Use.SUPPORT: prog.support,
+        Use.RESIDENTIAL: prog.residential,
+        Use.ROAD: prog.road_new,
+        **prog.services,
+    }
+    tiers = _Tiers(problem, pending)
+
     # 1. industry
     ok = al[:, Use.INDUSTRY] & free
     s0 = _seed(problem, cost[:, Use.INDUSTRY], ok)
     seed_mask = np.zeros(n, dtype=bool)
     seed_mask[s0] = True
     d_seed = _euclid_cells(problem, seed_mask)
-    ind = _take(cost[:, Use.INDUSTRY] + alpha * d_seed, ok, prog.industry_min)
+    ind = _take_quota(
+        cost[:, Use.INDUSTRY] + alpha * d_seed, ok, prog.industry_min, tiers.quotas(Use.INDUSTRY, free)
+    )
+    tiers.placed(Use.INDUSTRY, ind.size)
     uses[ind] = Use.INDUSTRY
     free[ind] = False
     # support
     d_ind = _euclid_cells(problem, uses == Use.INDUSTRY)
     ok = al[:, Use.SUPPORT] & free
-    sup = _take(cost[:, Use.SUPPORT] + alpha * d_ind, ok, prog.support)
+    sup = _take_quota(cost[:, Use.SUPPORT] + alpha * d_ind, ok, prog.support, tiers.quotas(Use.SUPPORT, free))
+    tiers.placed(Use.SUPPORT, sup.size)
     uses[sup] = Use.SUPPORT
     free[sup] = False
     # housing (outside the pollution buffer)
@@ -154,7 +215,13 @@ def solve_heuristic(
     s1 = _seed(problem, base, ok)
     seed_mask[:] = False
     seed_mask[s1] = True
-    res = _take(base + alpha * _euclid_cells(problem, seed_mask), ok, prog.residential)
+    res = _take_quota(
+        base + alpha * _euclid_cells(problem, seed_mask),
+        ok,
+        prog.residential,
+        tiers.quotas(Use.RESIDENTIAL, free),
+    )
+    tiers.placed(Use.RESIDENTIAL, res.size)
     if res.size < prog.residential:
         return Infeasible(
             sid,
@@ -199,7 +266,12 @@ def solve_heuristic(
             size = need - placed if placed < need else 1
             seed_mask[:] = False
             seed_mask[c0] = True
-            cells_s = _take(cost[:, s] * 0.1 + _euclid_cells(problem, seed_mask), cand, size)
+            cells_s = _take_quota(
+                cost[:, s] * 0.1 + _euclid_cells(problem, seed_mask), cand, size, tiers.quotas(s, free)
+            )
+            if cells_s.size == 0:
+                cells_s = np.array([c0], dtype=np.int64)
+            tiers.placed(s, cells_s.size)
             uses[cells_s] = s
             free[cells_s] = False
             placed += cells_s.size
@@ -218,7 +290,13 @@ def solve_heuristic(
             )
         if placed < need:
             cand = al[:, s] & free & svc_free
-            more = _take(cost[:, s] * 0.1 + _euclid_cells(problem, uses == s), cand, need - placed)
+            more = _take_quota(
+                cost[:, s] * 0.1 + _euclid_cells(problem, uses == s),
+                cand,
+                need - placed,
+                tiers.quotas(s, free),
+            )
+            tiers.placed(s, more.size)
             uses[more] = s
             free[more] = False
             placed += more.size

@@ -210,46 +210,84 @@ def _program(
             f"of {denom * km2:.2f} km²) leaves {cap_green * km2:.2f} km² for construction; at least "
             f"{rules.construction_min_km2:g} km² is needed.",
         )
-    c = min(c_target, cap_free, cap_green)
-    n_res = math.floor(rules.residential_share_target * c)
-    n_sup = round(rules.support_share_target * c)
-    n_road_new = max(0, round(rules.road_share_target * c) - r0)
-    residents = n_res * a / 1e4 * rules.residents_per_ha
-    services = {
-        use: max(1, math.ceil(land / a - 1e-9))
-        for use, (_units, land) in service_demand(residents, rules).items()
-    }
-    n_ind = c - r0 - n_road_new - n_res - n_sup - sum(services.values())
-    if n_ind < 1:
-        return Infeasible(
-            sid,
-            "programme",
-            1.0,
-            float(n_ind),
-            "cells",
-            f"site {sid}: {c * km2:.2f} km² of construction land is used up by housing, supporting "
-            f"production, roads and services, leaving {n_ind} cells for the characteristic industry; "
-            "lower the shares or enlarge the site.",
+    c_start = min(c_target, cap_free, cap_green)
+    caps = {
+        lim: int((build & (slope <= lim)).sum())
+        for lim in (
+            rules.slope_max_industry_pct,
+            rules.slope_max_public_pct,
+            rules.slope_max_residential_pct,
+            rules.slope_max_road_pct,
+            loosest,
         )
-    # slope: nested demand must fit under each limit
-    demands = [
-        (rules.slope_max_industry_pct, n_ind + n_sup, "industry and supporting production"),
-        (rules.slope_max_public_pct, sum(services.values()), "public services"),
-        (rules.slope_max_residential_pct, n_res, "housing"),
-        (rules.slope_max_road_pct, n_road_new, "new roads"),
-    ]
-    for limit, need, label in demands:
-        have = int((build & (slope <= limit)).sum())
-        if have < need:
+    }
+
+    def counts(c: int) -> tuple[int, int, int, int, float, dict[Use, int]]:
+        n_res = math.floor(rules.residential_share_target * c)
+        n_sup = round(rules.support_share_target * c)
+        n_road_new = max(0, round(rules.road_share_target * c) - r0)
+        residents = n_res * a / 1e4 * rules.residents_per_ha
+        services = {
+            use: max(1, math.ceil(land / a - 1e-9))
+            for use, (_units, land) in service_demand(residents, rules).items()
+        }
+        n_ind = c - r0 - n_road_new - n_res - n_sup - sum(services.values())
+        return n_ind, n_sup, n_res, n_road_new, residents, services
+
+    def shortfall(c: int) -> tuple[str, float, float, str] | None:
+        """The first slope or programme constraint programme size ``c`` breaks, else None."""
+        n_ind, n_sup, n_res, n_road_new, _r, services = counts(c)
+        if n_ind < 1:
+            return ("programme", 1.0, float(n_ind), "")
+        demand_by_limit: dict[float, tuple[int, str]] = {}
+        for limit, need, label in (
+            (rules.slope_max_industry_pct, n_ind + n_sup, "industry"),
+            (rules.slope_max_public_pct, sum(services.values()), "public"),
+            (rules.slope_max_residential_pct, n_res, "residential"),
+            (rules.slope_max_road_pct, n_road_new, "road"),
+        ):
+            prev, prev_label = demand_by_limit.get(limit, (0, ""))
+            demand_by_limit[limit] = (prev + need, f"{prev_label}+{label}".strip("+"))
+        # nested slope classes (Hall's condition): every use whose limit is ≤ L needs a cell ≤ L
+        cumulative = 0
+        for limit in sorted(demand_by_limit):
+            need, label = demand_by_limit[limit]
+            cumulative += need
+            if caps[limit] < cumulative:
+                what = label.replace("+", ", ") + (" and flatter uses" if cumulative > need else "")
+                return (f"slope_{label.split('+')[0]}", cumulative * km2, caps[limit] * km2, f"{what}|{limit:g}")
+        return None
+
+    # the largest programme in [C_min, C_start] that the slope limits allow
+    c = c_start
+    while c > c_min and shortfall(c) is not None:
+        c -= 1
+    why = shortfall(c)
+    if why is not None:
+        key, need_km2, have_km2, label = why
+        if key == "programme":
             return Infeasible(
                 sid,
-                f"slope_{label.split()[0].replace('new', 'road')}",
-                need * km2,
-                have * km2,
-                "km2",
-                f"site {sid}: {label} need {need * km2:.3f} km² with slope ≤ {limit:g} % (CJJ 83-99), "
-                f"but only {have * km2:.3f} km² of free land is that flat.",
+                "programme",
+                1.0,
+                have_km2,
+                "cells",
+                f"site {sid}: {c * km2:.2f} km² of construction land is used up by housing, "
+                "supporting production, roads and services, leaving no cell for the "
+                "characteristic industry; lower the shares or enlarge the site.",
             )
+        what, limit_s = label.split("|")
+        return Infeasible(
+            sid,
+            key,
+            need_km2,
+            have_km2,
+            "km2",
+            f"site {sid}: even the smallest programme ({rules.construction_min_km2:g} km² of "
+            f"construction land) needs {need_km2:.3f} km² with slope ≤ {limit_s} % for {what} "
+            f"(CJJ 83-99), but only {have_km2:.3f} km² of free land is that flat.",
+        )
+    n_ind, n_sup, n_res, n_road_new, residents, services = counts(c)
     return Program(
         construction=c,
         industry_min=n_ind,

@@ -48,6 +48,7 @@ def _write_tif(layout: TownLayout, path: Path) -> None:
         "transform": layout.transform,
         "nodata": 0,
         "compress": "deflate",
+        "photometric": "palette",
     }
     tags = {f"USE_{int(u)}": f"{USE_NAMES[u]}|{USE_NAMES_ZH[u]}" for u in Use}
     with rasterio.open(path, "w", **profile) as dst:
