@@ -91,18 +91,23 @@ def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> 
 def write_gpkg(frame: Any, path: str | os.PathLike[str], *, layer: str) -> Path:
     """Write a GeoDataFrame as one GeoPackage layer, atomically and byte-reproducibly.
 
-    GDAL stamps ``last_change`` into every GeoPackage; pinning ``OGR_CURRENT_DATE`` makes reruns
-    byte-identical. Several layers in one file: call again with another ``layer`` (the file is
-    copied, extended and renamed into place).
+    GDAL stamps ``last_change`` into every GeoPackage; pinning ``OGR_CURRENT_DATE`` (through
+    pyogrio, which may bundle its own GDAL; restored afterwards) makes reruns byte-identical.
+    Several layers in one file: call again with another ``layer`` (the file is copied, extended and
+    renamed into place).
     """
     import shutil
 
     import pyogrio
 
     target = Path(path)
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
     with atomic_path(target) as tmp:
         if target.exists():
             shutil.copyfile(target, tmp)
-        frame.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+        try:
+            pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return target

@@ -22,7 +22,6 @@ from xiaozhen.assess.counties import (
     assess_counties,
     county_indicators,
     write_county_outputs,
-    write_gpkg,
 )
 from xiaozhen.assess.coupling import (
     COORDINATION_CLASSES,
@@ -80,6 +79,5 @@ __all__ = [
     "topsis",
     "weighted_sum",
     "write_county_outputs",
-    "write_gpkg",
     "write_suitability_geotiff",
 ]

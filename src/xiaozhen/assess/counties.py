@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from xiaozhen._io import FIXED_TIMESTAMP, write_text_atomic, write_with
+from xiaozhen._io import write_gpkg, write_text_atomic
 from xiaozhen.assess.coupling import coupling_coordination
 from xiaozhen.assess.mcda import topsis, weighted_sum
 from xiaozhen.assess.weights import AHPResult, critic_weights, entropy_weights, fixed_weights
@@ -35,7 +35,6 @@ __all__ = [
     "assess_counties",
     "county_indicators",
     "write_county_outputs",
-    "write_gpkg",
 ]
 
 logger = logging.getLogger(__name__)
@@ -345,21 +344,3 @@ def write_county_outputs(result: CountyAssessment, folder: str | Path) -> dict[s
     paths["counties.gpkg"] = write_gpkg(gdf, folder / "counties.gpkg", layer="counties")
     logger.info("wrote county assessment to %s", folder)
     return paths
-
-
-def write_gpkg(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str) -> Path:
-    """Write a GeoPackage atomically with GDAL's ``OGR_CURRENT_DATE`` pinned (byte-identical reruns).
-
-    pyogrio may bundle its own GDAL, so the option is set through pyogrio and restored after.
-    """
-    import pyogrio
-
-    def _write(tmp: Path) -> None:
-        previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
-        try:
-            pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")
-        finally:
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
-
-    return write_with(path, _write)

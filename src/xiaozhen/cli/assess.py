@@ -80,11 +80,11 @@ def sites(
     max_sites: Annotated[int | None, typer.Option(help="Keep at most this many sites.")] = None,
 ) -> None:
     """Suitability overlay and candidate sites of one county: suitability.tif and sites.gpkg."""
+    from xiaozhen._io import write_gpkg
     from xiaozhen.assess import (
         SiteRules,
         sites_from_suitability,
         suitability_from_layers,
-        write_gpkg,
         write_suitability_geotiff,
     )
     from xiaozhen.region.grid import CountyGrid
