@@ -14,7 +14,11 @@ __all__ = ["app", "load_grid"]
 
 logger = logging.getLogger(__name__)
 
-app = typer.Typer(help="Design each town: PLE layout, services within walking distance, control lines.")
+app = typer.Typer(
+    help="Design each town: PLE layout, services within walking distance, control lines.",
+    # a single-command group: let options follow the SITES argument
+    context_settings={"allow_interspersed_args": True},
+)
 
 
 def load_grid(path: Path) -> object:
@@ -62,13 +66,19 @@ def load_grid(path: Path) -> object:
 
 @app.callback(invoke_without_command=True)
 def design(
-    sites: Annotated[Path, typer.Argument(help="GeoPackage of site polygons (index or `site_id`).")],
-    grid: Annotated[Path, typer.Option("--grid", help="County grid folder (saved grid or GeoTIFF layers).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder; one sub-folder per town.")] = Path(
-        "design"
-    ),
+    sites: Annotated[
+        Path, typer.Argument(help="GeoPackage of site polygons (index or `site_id`).")
+    ],
+    grid: Annotated[
+        Path, typer.Option("--grid", help="County grid folder (saved grid or GeoTIFF layers).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder; one sub-folder per town.")
+    ] = Path("design"),
     cell_size_m: Annotated[float, typer.Option(help="Design cell size, m (25–100).")] = 50.0,
-    walk_max_m: Annotated[float, typer.Option(help="Walk from every home to each service, m.")] = 800.0,
+    walk_max_m: Annotated[
+        float, typer.Option(help="Walk from every home to each service, m.")
+    ] = 800.0,
     construction_max_km2: Annotated[
         float, typer.Option(help="Construction land to plan, km² (≈1; larger for tourism towns).")
     ] = 1.0,

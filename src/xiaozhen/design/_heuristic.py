@@ -74,7 +74,7 @@ def _take(score: FloatArr, ok: npt.NDArray[np.bool_], k: int) -> IntArr:
 
 
 class _Tiers:
-    """Slope quotas: a use may take a flat cell only if the flatter uses still find enough.
+    r"""Slope quotas: a use may take a flat cell only if the flatter uses still find enough.
 
     Slope classes are nested (a cell ≤ 8 % also meets 10 %), so when placing use :math:`u` with
     limit :math:`L_u`, for every tighter limit :math:`L_t < L_u` at most
@@ -87,7 +87,9 @@ class _Tiers:
         self.rules = problem.rules
         self.pending = dict(pending)
 
-    def quotas(self, use: Use, free: npt.NDArray[np.bool_]) -> list[tuple[npt.NDArray[np.bool_], int]]:
+    def quotas(
+        self, use: Use, free: npt.NDArray[np.bool_]
+    ) -> list[tuple[npt.NDArray[np.bool_], int]]:
         lim_u = self.rules.slope_limit(use)
         out = []
         limits = sorted({self.rules.slope_limit(v) for v in self.pending})
@@ -95,7 +97,11 @@ class _Tiers:
             if lim_t >= lim_u:
                 continue
             tier = free & (self.slope <= lim_t)
-            need = sum(k for v, k in self.pending.items() if v != use and self.rules.slope_limit(v) <= lim_t)
+            need = sum(
+                k
+                for v, k in self.pending.items()
+                if v != use and self.rules.slope_limit(v) <= lim_t
+            )
             out.append((tier, max(0, int(tier.sum()) - need)))
         return out
 
@@ -186,7 +192,10 @@ def solve_heuristic(
     seed_mask[s0] = True
     d_seed = _euclid_cells(problem, seed_mask)
     ind = _take_quota(
-        cost[:, Use.INDUSTRY] + alpha * d_seed, ok, prog.industry_min, tiers.quotas(Use.INDUSTRY, free)
+        cost[:, Use.INDUSTRY] + alpha * d_seed,
+        ok,
+        prog.industry_min,
+        tiers.quotas(Use.INDUSTRY, free),
     )
     tiers.placed(Use.INDUSTRY, ind.size)
     uses[ind] = Use.INDUSTRY
@@ -194,7 +203,9 @@ def solve_heuristic(
     # support
     d_ind = _euclid_cells(problem, uses == Use.INDUSTRY)
     ok = al[:, Use.SUPPORT] & free
-    sup = _take_quota(cost[:, Use.SUPPORT] + alpha * d_ind, ok, prog.support, tiers.quotas(Use.SUPPORT, free))
+    sup = _take_quota(
+        cost[:, Use.SUPPORT] + alpha * d_ind, ok, prog.support, tiers.quotas(Use.SUPPORT, free)
+    )
     tiers.placed(Use.SUPPORT, sup.size)
     uses[sup] = Use.SUPPORT
     free[sup] = False
@@ -267,7 +278,10 @@ def solve_heuristic(
             seed_mask[:] = False
             seed_mask[c0] = True
             cells_s = _take_quota(
-                cost[:, s] * 0.1 + _euclid_cells(problem, seed_mask), cand, size, tiers.quotas(s, free)
+                cost[:, s] * 0.1 + _euclid_cells(problem, seed_mask),
+                cand,
+                size,
+                tiers.quotas(s, free),
             )
             if cells_s.size == 0:
                 cells_s = np.array([c0], dtype=np.int64)

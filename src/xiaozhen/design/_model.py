@@ -255,7 +255,12 @@ def _program(
             cumulative += need
             if caps[limit] < cumulative:
                 what = label.replace("+", ", ") + (" and flatter uses" if cumulative > need else "")
-                return (f"slope_{label.split('+')[0]}", cumulative * km2, caps[limit] * km2, f"{what}|{limit:g}")
+                return (
+                    f"slope_{label.split('+')[0]}",
+                    cumulative * km2,
+                    caps[limit] * km2,
+                    f"{what}|{limit:g}",
+                )
         return None
 
     # the largest programme in [C_min, C_start] that the slope limits allow
