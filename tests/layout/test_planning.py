@@ -363,7 +363,7 @@ def test_location_problem_errors() -> None:
         LocationProblem(np.array([[1.0, -2.0]]))
     with pytest.raises(InputDataError, match="weights has 3 values but 1 were expected"):
         LocationProblem(np.ones((1, 2)), np.ones(3))
-    with pytest.raises(ConfigError, match="p must be in 1..2"):
+    with pytest.raises(ConfigError, match=r"p must be in 1\.\.2"):
         solve_pmedian(LocationProblem(np.ones((3, 2))), 3)
     with pytest.raises(InputDataError, match="need every pair"):
         solve_pmedian(LocationProblem(sp.csr_array(np.array([[1.0, 0.0], [2.0, 3.0]]))), 1)

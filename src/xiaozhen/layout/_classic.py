@@ -45,7 +45,7 @@ def _check_p(p: int, m: int) -> None:
 
 
 def _nearest(cost: NDArray[np.float64], sel: NDArray[np.int64]) -> NDArray[np.int64]:
-    return sel[np.argmin(cost[:, sel], axis=1)].astype(np.int64)
+    return np.asarray(sel[np.argmin(cost[:, sel], axis=1)], dtype=np.int64)
 
 
 def solve_pmedian(

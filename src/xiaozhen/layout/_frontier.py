@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from xiaozhen.errors import InfeasibleError, InputDataError
 from xiaozhen.layout._planning import PlanningMethod, evaluate_planning, solve_planning
-from xiaozhen.layout._problem import BalanceOn, PlanningProblem
+from xiaozhen.layout._problem import BalanceOn, LocationProblem, PlanningProblem
 from xiaozhen.layout._result import LayoutResult
 
 logger = logging.getLogger(__name__)
@@ -229,15 +229,11 @@ def layout_from_candidates(
     if travel_cost is not None:
         if service_cost is None:
             raise InputDataError("travel_cost given without service_cost (the coverage threshold)")
-        tc = sp.csr_array(travel_cost) if sp.issparse(travel_cost) else np.asarray(travel_cost)
-        if tc.shape[1] != m:
-            raise InputDataError(f"travel_cost has {tc.shape[1]} columns for {m} candidates")
-        if sp.issparse(tc):
-            coverage = sp.csr_array(
-                (tc.data <= service_cost, tc.indices, tc.indptr), shape=tc.shape
+        if travel_cost.shape[1] != m:
+            raise InputDataError(
+                f"travel_cost has {travel_cost.shape[1]} columns for {m} candidates"
             )
-        else:
-            coverage = sp.csr_array(tc <= service_cost)
+        coverage = LocationProblem(travel_cost).coverage(service_cost)
     if demand is not None:
         for c in ("x", "y", "population"):
             if c not in demand.columns:

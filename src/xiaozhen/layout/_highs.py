@@ -7,6 +7,8 @@ The model is given as vectors and one ``scipy.sparse`` constraint matrix, passed
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -33,6 +35,22 @@ class MilpOutcome:
     status: MilpStatus
     seconds: float
     highs_status: str
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent Highs instance; HiGHS prints its banner to C stdout on construction, so the
+    process-level stdout is pointed at /dev/null for that moment (keeps CLI output clean)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+            h.silent()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
 
 
 def solve_milp(
@@ -81,8 +99,7 @@ def solve_milp(
     a.sort_indices()
     n_col = a.shape[1]
     n_row = a.shape[0]
-    h = highspy.Highs()
-    h.silent()
+    h = _new_highs()
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("mip_abs_gap", float(mip_abs_gap))

@@ -302,7 +302,9 @@ def aggregate_demand(
     mapping = np.full(n, -1, dtype=np.int64)
     mapping[rows_alive] = inverse.reshape(-1)
     agg_w = [
-        np.bincount(inverse.reshape(-1), weights=w[rows_alive], minlength=uniq.shape[0])
+        np.bincount(inverse.reshape(-1), weights=w[rows_alive], minlength=uniq.shape[0]).astype(
+            np.float64
+        )
         for w in weights
     ]
     return agg, agg_w, mapping
@@ -606,7 +608,7 @@ def solve_planning(
         sel = np.flatnonzero(out.x[:m] > 0.5).astype(np.int64)
     metrics = evaluate_planning(problem, sel)
     bound = max(out.bound, metrics.objective) if math.isfinite(out.bound) else math.inf
-    status = out.status if out.status in ("optimal", "gap_limit", "time_limit") else "time_limit"  # type: ignore[assignment]
+    status = out.status if out.status in ("optimal", "gap_limit", "time_limit") else "time_limit"
     if status == "optimal":
         bound = max(metrics.objective, min(bound, metrics.objective + 1e-9 * max(1.0, abs(bound))))
     return _result(problem, sel, metrics.objective, bound, status, chosen_method, t0, info)

@@ -111,7 +111,7 @@ class LocationProblem:
                 "p-median and p-center need every pair: pass a dense matrix, or fill the pairs "
                 "beyond the cut-off with a penalty cost"
             )
-        return c.toarray()
+        return np.asarray(c.toarray(), dtype=np.float64)
 
 
 @dataclass(frozen=True)

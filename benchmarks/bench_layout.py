@@ -1,0 +1,195 @@
+"""Layout benchmarks: OR-Library pmed1-40, spopt/PuLP-CBC side by side, a county-scale planning case.
+
+Run: ``.venv/bin/python -m benchmarks.bench_layout [--quick]``. Writes the ``layout`` section of
+benchmarks/RESULTS.md. Data: tests/data/pmed (OR-Library, Beasley 1990).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from benchmarks._results import write_section
+from xiaozhen.layout import (
+    LocationProblem,
+    PlanningProblem,
+    check_solution,
+    read_orlib,
+    read_orlib_optima,
+    solve_planning,
+    solve_pmedian,
+)
+
+logger = logging.getLogger(__name__)
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pmed"
+
+
+def run_pmed(ids: list[int], time_limit: float) -> tuple[list[str], float, dict[int, float]]:
+    opt = read_orlib_optima(DATA / "pmedopt.txt")
+    rows = [
+        "| instance | n | p | optimum (pmedopt) | ours | bound | status | method | seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    total = 0.0
+    secs: dict[int, float] = {}
+    for k in ids:
+        t0 = time.perf_counter()
+        inst = read_orlib(DATA / f"pmed{k}.txt")
+        prob = LocationProblem(inst.distance)
+        res = solve_pmedian(prob, inst.p, time_limit=time_limit)
+        dt = time.perf_counter() - t0
+        total += dt
+        secs[k] = dt
+        assert check_solution(prob, res).ok
+        flag = "" if res.objective == opt[inst.name] else " (differs)"
+        rows.append(
+            f"| {inst.name} | {inst.n} | {inst.p} | {opt[inst.name]:.0f} | {res.objective:.0f}{flag} "
+            f"| {res.bound:.1f} | {res.status} | {res.method} | {dt:.2f} |"
+        )
+        logger.info("%s: %s %.0f in %.2f s", inst.name, res.status, res.objective, dt)
+    return rows, total, secs
+
+
+def run_spopt(ids: list[int], time_limit: float) -> list[str]:
+    import pulp
+    from spopt.locate import PMedian
+
+    opt = read_orlib_optima(DATA / "pmedopt.txt")
+    rows = [
+        "| instance | spopt+CBC objective | PuLP status | true sol_status | build s | solve s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k in ids:
+        inst = read_orlib(DATA / f"pmed{k}.txt")
+        t0 = time.perf_counter()
+        model = PMedian.from_cost_matrix(inst.distance, np.ones(inst.n), p_facilities=inst.p)
+        t1 = time.perf_counter()
+        try:
+            model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit))
+            t2 = time.perf_counter()
+            prob = model.problem
+            obj = pulp.value(prob.objective)
+            status = pulp.LpStatus[prob.status]
+            sol = pulp.LpSolution[prob.sol_status]
+        except Exception as exc:  # spopt raises on a non-optimal PuLP status
+            t2 = time.perf_counter()
+            obj, status, sol = float("nan"), "error", type(exc).__name__
+        rows.append(
+            f"| pmed{k} (opt {opt[f'pmed{k}']:.0f}) | {obj:.0f} | {status} | {sol} | "
+            f"{t1 - t0:.1f} | {t2 - t1:.1f} |"
+        )
+        logger.info("spopt pmed%d: %s (%s) %.0f", k, status, sol, obj)
+    return rows
+
+
+def county_case(
+    n_cand: int = 2_000, n_demand: int = 100_000, seed: int = 7, gap: float = 0.01
+) -> list[str]:
+    """Synthetic county: 2,000 candidates x 100,000 demand cells, coverage within 20 minutes."""
+    rng = np.random.default_rng(seed)
+    side = 100_000.0  # metres
+    cand = rng.uniform(0, side, (n_cand, 2))
+    # demand cells clustered around 40 villages/towns plus a uniform background
+    centres = rng.uniform(0, side, (40, 2))
+    k = n_demand // 2
+    cells = np.vstack(
+        [
+            centres[rng.integers(0, 40, k)] + rng.normal(0, 4_000, (k, 2)),
+            rng.uniform(0, side, (n_demand - k, 2)),
+        ]
+    )
+    pop = rng.lognormal(3.0, 1.0, n_demand)
+    rural = pop * rng.uniform(0.2, 0.9, n_demand)
+    speed_m_per_min = 500.0  # 30 km/h
+    cutoff_min = 20.0
+    t0 = time.perf_counter()
+    dm = cKDTree(cells).sparse_distance_matrix(
+        cKDTree(cand), cutoff_min * speed_m_per_min, output_type="coo_matrix"
+    )
+    travel = sp.csr_array((dm.data / speed_m_per_min, (dm.row, dm.col)), shape=(n_demand, n_cand))
+    coverage = sp.csr_array(
+        (travel.data <= 15.0, travel.indices, travel.indptr), shape=travel.shape
+    )
+    coverage.eliminate_zeros()
+    t_build = time.perf_counter() - t0
+    county = (cand[:, 0] // 25_000).astype(int) * 4 + (cand[:, 1] // 25_000).astype(int)
+    fringe = rng.random(n_cand) < 0.35
+    prob = PlanningProblem(
+        n_candidates=n_cand,
+        coverage=coverage,
+        demand_weight=pop,
+        rural_weight=rural,
+        benefit=rng.uniform(0, 2_000, n_cand),
+        investment=rng.uniform(2e9, 8e9, n_cand),
+        land=rng.uniform(0.5, 1.5, n_cand),
+        idle_land=rng.uniform(0, 0.4, n_cand),
+        budget=120e9,
+        land_quota=25.0,
+        fringe=fringe,
+        balance_share=0.4,
+        group=county,
+        group_max=dict.fromkeys(range(16), 3),
+        xy=cand,
+        min_spacing_m=5_000.0,
+    )
+    res = solve_planning(prob, method="milp", time_limit=120.0, gap=gap)
+    check = check_solution(prob, res)
+    return [
+        f"- instance: {n_cand:,} candidates x {n_demand:,} demand cells; sparse travel times within "
+        f"{cutoff_min:g} min ({travel.nnz:,} pairs), coverage within 15 min ({coverage.nnz:,} pairs); "
+        "budget 120 billion yuan, land quota 25 km², balance share 0.4, 16 counties with max 3, "
+        "spacing 5 km",
+        f"- matrix build (k-d tree): {t_build:.2f} s; aggregated demand rows: "
+        f"{res.info['aggregated_demand']:.0f}; MILP nonzeros {res.info['milp_nnz']:.0f}",
+        f"- result: {res.n_selected} towns ({res.info['n_fringe']:.0f} fringe), objective "
+        f"{res.objective:,.1f}, proven bound {res.bound:,.1f}, gap {100 * res.gap:.3f} % "
+        f"(target {100 * gap:g} %), status {res.status}, method {res.method}, "
+        f"**{res.seconds:.1f} s**; checker ok: {check.ok}",
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="pmed1-10 only, no spopt")
+    ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per pmed instance")
+    ap.add_argument("--spopt-limit", type=float, default=60.0)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    ids = list(range(1, 11)) if args.quick else list(range(1, 41))
+    county = county_case()
+    rows, total, secs = run_pmed(ids, args.time_limit)
+    body = [
+        "Shared machine: other engineers' jobs were running at the same time.",
+        "",
+        f"### OR-Library pmed{ids[0]}-{ids[-1]} (xiaozhen.layout.solve_pmedian, exact)",
+        "",
+        f"Total **{total:.1f} s** for {len(ids)} instances (time limit {args.time_limit:g} s each).",
+        "",
+        *rows,
+    ]
+    if not args.quick:
+        sp_ids = [1, 6, 16]
+        body += [
+            "",
+            f"### spopt PMedian + PuLP/CBC, same run (timeLimit {args.spopt_limit:g} s)",
+            "",
+            "PuLP's `status` says 'Optimal' for an incumbent returned at a time limit; "
+            "`sol_status` tells the truth.",
+            "",
+            *run_spopt(sp_ids, args.spopt_limit),
+            "",
+            f"Speed on pmed16: xiaozhen {secs[16]:.1f} s (proven optimal) vs spopt+CBC above.",
+        ]
+    body += ["", "### County-scale planning MILP", "", *county]
+    cmd = "python -m benchmarks.bench_layout" + (" --quick" if args.quick else "")
+    write_section("layout", cmd, "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
