@@ -109,14 +109,16 @@ class AssessConfig(_Section):
 class PositionConfig(_Section):
     """How each town's characteristic industry is chosen."""
 
-    uniqueness_radius_km: float = _field(
-        50.0, "Towns closer than this should not carry the same industry.", unit="km", ge=0.0
-    )
-    uniqueness_penalty: float = _field(
-        0.3,
-        "Fit penalty for duplicating a neighbour's industry (share of the fit score).",
+    neighbour_penalty: float = _field(
+        0.15,
+        "Fit penalty for each neighbour (adjacent county, or site within the radius) already "
+        "holding the same industry: keeps neighbouring towns from copying each other.",
         ge=0.0,
         le=1.0,
+        source="homogeneous copy-cat towns are the programme's best-known failure — BRIEF §1",
+    )
+    site_radius_km: float = _field(
+        15.0, "Sites closer than this count as neighbours.", unit="km", ge=0.0
     )
 
 

@@ -47,3 +47,17 @@ def test_embedded_css_font_is_cut_to_the_page():
     large = font_face_css("".join(chr(c) for c in range(0x4E00, 0x4F00)))
     assert small.startswith("@font-face")
     assert len(small) < 20_000 < 2 * len(small) < len(large)
+
+
+def test_every_chinese_character_of_the_package_has_a_glyph():
+    """Rerun scripts/make_font_subset.py when this fails (new Chinese text in the package)."""
+    from pathlib import Path
+
+    import xiaozhen
+
+    root = Path(xiaozhen.__file__).parent
+    text = "".join(
+        p.read_text(encoding="utf-8") for p in root.rglob("*") if p.suffix in {".py", ".html"}
+    )
+    cjk = {ch for ch in text if "\u4e00" <= ch <= "\u9fff"}
+    assert missing_glyphs("".join(cjk)) == set()

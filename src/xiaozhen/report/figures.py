@@ -8,9 +8,11 @@ from typing import Any
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import patheffects
 
 from xiaozhen._io import write_bytes_atomic
 from xiaozhen.report.fonts import use_cjk_font
@@ -47,21 +49,42 @@ def county_map(
     """Choropleth of ``column`` over the counties, with Chinese labels; returns PNG bytes."""
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(8.5, 9.0))
-    counties.plot(
-        column=column,
-        ax=ax,
-        cmap=cmap,
-        legend=True,
-        edgecolor="white",
-        linewidth=0.4,
-        legend_kwds={"label": legend_label, "shrink": 0.55},
-    )
+    categorical = not pd.api.types.is_numeric_dtype(counties[column])
+    if categorical:
+        counties.plot(
+            column=column,
+            ax=ax,
+            cmap=cmap,
+            categorical=True,
+            legend=True,
+            edgecolor="white",
+            linewidth=0.4,
+            legend_kwds={"title": legend_label, "loc": "lower right", "fontsize": 7},
+        )
+    else:
+        counties.plot(
+            column=column,
+            ax=ax,
+            cmap=cmap,
+            legend=True,
+            edgecolor="white",
+            linewidth=0.4,
+            legend_kwds={"label": legend_label, "shrink": 0.55},
+        )
     if highlight is not None and len(highlight):
         highlight.plot(ax=ax, color="#d62728", markersize=22, marker="^", zorder=5)
     if label_column is not None:
         points = counties.geometry.representative_point()
         for x, y, text in zip(points.x, points.y, counties[label_column], strict=True):
-            ax.annotate(str(text), (x, y), fontsize=5.5, ha="center", va="center", color="#222")
+            ax.annotate(
+                str(text),
+                (x, y),
+                fontsize=5.5,
+                ha="center",
+                va="center",
+                color="#111",
+                path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")],
+            )
     ax.set_title(title)
     ax.set_axis_off()
     return figure_png(fig)
