@@ -26,9 +26,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from xiaozhen.errors import InputDataError
 from xiaozhen.report.fonts import CJK_FAMILY
@@ -58,6 +59,9 @@ PALETTE: tuple[str, ...] = (
     "#000000",
 )
 
+#: Numbers accepted by the chart builders: a sequence or a one-dimensional array.
+Values = Sequence[float] | npt.NDArray[np.floating[Any]] | npt.NDArray[Any]
+
 _FONT = f"'{CJK_FAMILY}', 'DejaVu Sans', sans-serif"
 _PASS, _FAIL, _NEUTRAL = "#0b6e4f", "#c0392b", "#5b6478"
 
@@ -74,8 +78,8 @@ class Chart:
 class Band:
     """An uncertainty ribbon between ``lower`` and ``upper`` (same x as its series)."""
 
-    lower: Sequence[float]
-    upper: Sequence[float]
+    lower: Values
+    upper: Values
     label: str = ""
 
 
@@ -84,8 +88,8 @@ class Series:
     """A line: ``x`` and ``y`` of equal length, optional ribbons (widest first) and colour."""
 
     label: str
-    x: Sequence[float]
-    y: Sequence[float]
+    x: Values
+    y: Values
     bands: tuple[Band, ...] = ()
     colour: str | None = None
 
@@ -119,7 +123,7 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _array(values: Sequence[float], name: str) -> np.ndarray:
+def _array(values: Values, name: str) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -368,8 +372,8 @@ def line_chart_svg(
 
 
 def frontier_chart_svg(
-    x: Sequence[float],
-    y: Sequence[float],
+    x: Values,
+    y: Values,
     *,
     title: str,
     x_label: str,
@@ -440,7 +444,7 @@ def frontier_chart_svg(
 
 def bars_vs_threshold_svg(
     labels: Sequence[str],
-    values: Sequence[float],
+    values: Values,
     thresholds: Sequence[float | None] | float | None = None,
     *,
     senses: Sequence[Literal["min", "max"]] | Literal["min", "max"] = "min",

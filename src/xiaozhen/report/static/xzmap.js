@@ -125,10 +125,13 @@
       delete specs[name];
       refreshLegend();
     }
+    function setLegend(name, legendSpec) {
+      if (specs[name]) { specs[name].legend = legendSpec; refreshLegend(); }
+    }
     (spec.layers || []).forEach(add);
     map.on("overlayadd overlayremove", refreshLegend);
     if (all && all.isValid()) { map.fitBounds(all, { padding: [8, 8] }); } else { map.setView([29.2, 120.5], 7); }
-    return { map: map, overlays: overlays, add: add, remove: remove, refreshLegend: refreshLegend };
+    return { map: map, overlays: overlays, add: add, remove: remove, setLegend: setLegend, refreshLegend: refreshLegend };
   }
 
   /* Render every .xz-map element whose spec sits in <script id="<id>-data">. */
