@@ -22,6 +22,7 @@ from xiaozhen.cli import design as design_cli
 from xiaozhen.cli import layout as layout_cli
 from xiaozhen.cli import region as region_cli
 from xiaozhen.cli import scenario as scenario_cli
+from xiaozhen.cli import serve as serve_cli
 from xiaozhen.cli import simulate as simulate_cli
 from xiaozhen.errors import XiaozhenError
 
@@ -44,6 +45,7 @@ app = typer.Typer(
 app.add_typer(scenario_cli.app, name="scenario")
 app.add_typer(simulate_cli.app)
 app.add_typer(region_cli.app, name="region")
+app.command("serve")(serve_cli.serve)
 app.add_typer(assess_cli.app, name="assess")
 app.add_typer(layout_cli.app, name="layout")
 app.add_typer(design_cli.app, name="design")
