@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import xarray as xr
-
 from tests.design.conftest import make_layers, site_box
+
 from xiaozhen.design import (
     DesignRules,
     Infeasible,
@@ -162,9 +162,11 @@ def test_design_towns_parallel_equals_serial(county: xr.Dataset) -> None:
     rules = SMALL.model_copy(update={"milp_max_cells": 0})
     serial = design_towns(county, sites, rules, seed=3)
     parallel = design_towns(county, sites, rules, seed=3, workers=2)
-    assert isinstance(serial[2], Infeasible) and isinstance(parallel[2], Infeasible)
+    assert isinstance(serial[2], Infeasible)
+    assert isinstance(parallel[2], Infeasible)
     for s, p in zip(serial[:2], parallel[:2], strict=True):
-        assert isinstance(s, TownLayout) and isinstance(p, TownLayout)
+        assert isinstance(s, TownLayout)
+        assert isinstance(p, TownLayout)
         assert np.array_equal(s.use, p.use)
 
 

@@ -12,8 +12,8 @@ import pytest
 import rasterio
 from affine import Affine
 from pyproj import CRS
-
 from tests.design.conftest import make_layers, site_box
+
 from xiaozhen.cli import main
 from xiaozhen.design import DesignRules, Use, design_town, write_town_outputs
 from xiaozhen.region.crs import EQUAL_AREA_CRS
@@ -61,7 +61,7 @@ def test_geopackage_opens_with_pyogrio_in_projected_crs(
 
 
 def test_tables_and_map(written: tuple[object, dict[str, Path]]) -> None:
-    lay, paths = written
+    _lay, paths = written
     metrics = pd.read_csv(paths["metrics"]).set_index("metric")["value"]
     assert metrics["construction_km2"] == pytest.approx(0.25)
     checks = pd.read_csv(paths["checks"])

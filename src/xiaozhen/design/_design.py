@@ -357,19 +357,30 @@ def design_towns(
         raise InputDataError("sites: the GeoDataFrame has no CRS; set it with sites.set_crs(...).")
     if not sites.crs.equals(grid_crs):
         sites = sites.to_crs(grid_crs)
-    site_grids = [
-        site_grid_from_layers(
-            grid, geom, crs=grid_crs, cell_size_m=rules.cell_size_m, site_id=str(sid)
-        )
-        for sid, geom in zip(sites.index, sites.geometry, strict=True)
-    ]
+    site_grids: list[SiteGrid | Infeasible] = []
+    for sid, geom in zip(sites.index, sites.geometry, strict=True):
+        try:
+            site_grids.append(
+                site_grid_from_layers(
+                    grid, geom, crs=grid_crs, cell_size_m=rules.cell_size_m, site_id=str(sid)
+                )
+            )
+        except InputDataError as exc:  # one bad site must not stop the batch
+            site_grids.append(Infeasible(str(sid), "input", 0.0, 0.0, "", str(exc)))
     seeds = np.random.SeedSequence(seed).spawn(len(site_grids))
-    jobs = [(sg, rules, ss, method) for sg, ss in zip(site_grids, seeds, strict=True)]
+    jobs = [
+        (sg, rules, ss, method)
+        for sg, ss in zip(site_grids, seeds, strict=True)
+        if isinstance(sg, SiteGrid)
+    ]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_design_worker, jobs))
+            done = iter(list(pool.map(_design_worker, jobs)))
     else:
-        results = [_design_worker(j) for j in jobs]
+        done = iter([_design_worker(j) for j in jobs])
+    results: list[TownLayout | Infeasible] = [
+        sg if isinstance(sg, Infeasible) else next(done) for sg in site_grids
+    ]
     n_ok = sum(isinstance(r, TownLayout) for r in results)
     logger.info("designed %d of %d sites (%d infeasible)", n_ok, len(results), len(results) - n_ok)
     return results

@@ -141,7 +141,7 @@ def _buffer_offsets(problem: DesignProblem) -> IntArr:
     r = problem.rules
     if not (r.polluting_industry and r.pollution_buffer_m > 0):
         return np.zeros((0, 2), dtype=np.int64)
-    k = int(math.floor(r.pollution_buffer_m / r.cell_size_m + 1e-9))
+    k = math.floor(r.pollution_buffer_m / r.cell_size_m + 1e-9)
     dy, dx = np.mgrid[-k : k + 1, -k : k + 1]
     keep = (np.hypot(dy, dx) * r.cell_size_m <= r.pollution_buffer_m + 1e-6) & (
         (dy != 0) | (dx != 0)
@@ -436,7 +436,7 @@ def _anneal(
     def job_steps_field(u: IntArr) -> FloatArr:
         jm = (u == Use.INDUSTRY) | (u == Use.SUPPORT)
         d = problem.graph.distance_from(problem.cells[jm])[problem.cells]
-        return (d[:, None] > bands[None, :]).sum(axis=1).astype(np.float64)
+        return np.asarray((d[:, None] > bands[None, :]).sum(axis=1), dtype=np.float64)
 
     steps = job_steps_field(uses)
     rows, cols = problem.site.shape
@@ -456,7 +456,7 @@ def _anneal(
         r2, c2 = rr[c] + offsets[:, 0], cc[c] + offsets[:, 1]
         ok = (r2 >= 0) & (r2 < rows) & (c2 >= 0) & (c2 < cols)
         loc = grid_local[r2[ok], c2[ok]]
-        return loc[loc >= 0]
+        return np.asarray(loc[loc >= 0], dtype=np.int64)
 
     def buffer_ok(u: IntArr, cells_changed: tuple[int, int]) -> bool:
         for c in cells_changed:
@@ -521,10 +521,7 @@ def _anneal(
             continue
         delta += w.compact_per_edge * (local_boundary(uses, a, b) - before_b)
         jobs_moved = {ua, ub, new_a} & {Use.INDUSTRY, Use.SUPPORT}
-        if jobs_moved:
-            new_steps = job_steps_field(uses)
-        else:
-            new_steps = steps
+        new_steps = job_steps_field(uses) if jobs_moved else steps
         res_now = uses == Use.RESIDENTIAL
         old_res = res_now.copy()
         old_res[a], old_res[b] = ua == Use.RESIDENTIAL, ub == Use.RESIDENTIAL

@@ -234,7 +234,7 @@ def solve_milp(
         integ = np.full(ncol, highspy.HighsVarType.kContinuous)
         integ[:nx] = highspy.HighsVarType.kInteger
         lp.integrality_ = list(integ)
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
@@ -351,7 +351,7 @@ def relaxation_bound(problem: DesignProblem) -> tuple[float, str]:
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.passModel(lp)

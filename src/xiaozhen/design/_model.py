@@ -139,7 +139,7 @@ class DesignProblem:
     def job_bands(self) -> npt.NDArray[np.float64]:
         """Band radii :math:`k\\delta \\le d_{max}`, m."""
         w = self.rules.weights
-        k = int(math.floor(w.jobs_max_m / w.jobs_step_m + 1e-9))
+        k = math.floor(w.jobs_max_m / w.jobs_step_m + 1e-9)
         return w.jobs_step_m * np.arange(1, k + 1, dtype=np.float64)
 
 
@@ -160,7 +160,7 @@ def _program(
     a = site.cell_area_m2
     km2 = a / 1e6
     n_site = int(site.in_site.sum())
-    n_water, n_bf, n_red = int(fl["water"].sum()), int(fl["bf"].sum()), int(fl["red"].sum())
+    n_water, n_bf, _n_red = int(fl["water"].sum()), int(fl["bf"].sum()), int(fl["red"].sum())
     r0 = int(fl["road"].sum())
     denom = n_site - n_water - n_bf
     green_min = math.ceil(rules.green_cover_min * denom - 1e-9)
@@ -267,9 +267,9 @@ def _program(
     c = c_start
     while c > c_min and shortfall(c) is not None:
         c -= 1
-    why = shortfall(c)
-    if why is not None:
-        key, need_km2, have_km2, label = why
+    short = shortfall(c)
+    if short is not None:
+        key, need_km2, have_km2, label = short
         if key == "programme":
             return Infeasible(
                 sid,

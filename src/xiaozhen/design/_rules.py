@@ -343,7 +343,7 @@ class DesignRules(BaseModel):
         default=150, ge=0, description="use the exact MILP up to this many site cells"
     )
     time_limit_s: float = Field(default=30.0, gt=0, description="solver time limit, s")
-    heuristic_iterations: int = Field(default=3000, ge=0, description="local-search moves")
+    heuristic_iterations: int = Field(default=20000, ge=0, description="simulated-annealing moves")
 
     @model_validator(mode="after")
     def _check(self) -> DesignRules:

@@ -89,12 +89,12 @@ class SiteGrid:
     @property
     def natural(self) -> BoolGrid:
         """Ecological cover that is not water."""
-        return (self.ple == 3) & ~self.water
+        return np.asarray((self.ple == 3) & ~self.water, dtype=bool)
 
     @property
     def cropland(self) -> BoolGrid:
         """Production cover that is not built, road or water (farmland that may be converted)."""
-        return (self.ple == 1) & ~self.built_up & ~self.road & ~self.water
+        return np.asarray((self.ple == 1) & ~self.built_up & ~self.road & ~self.water, dtype=bool)
 
     @property
     def walkable(self) -> BoolGrid:

@@ -25,9 +25,18 @@ __all__ = ["Check", "check_layout", "walking_distance_relaxation"]
 logger = logging.getLogger(__name__)
 
 _CONSTRUCTION = np.array(
-    [Use.INDUSTRY, Use.SUPPORT, Use.RESIDENTIAL]
-    + [Use.SCHOOL, Use.CLINIC, Use.ELDERLY, Use.CULTURE, Use.MARKET, Use.TRANSIT]
-    + [Use.ROAD]
+    [
+        Use.INDUSTRY,
+        Use.SUPPORT,
+        Use.RESIDENTIAL,
+        Use.SCHOOL,
+        Use.CLINIC,
+        Use.ELDERLY,
+        Use.CULTURE,
+        Use.MARKET,
+        Use.TRANSIT,
+        Use.ROAD,
+    ]
 )
 _SENSITIVE = np.array([Use.RESIDENTIAL, Use.SCHOOL, Use.CLINIC, Use.ELDERLY])
 _PUBLIC = np.array([Use.SCHOOL, Use.CLINIC, Use.ELDERLY, Use.CULTURE, Use.MARKET, Use.TRANSIT])
