@@ -9,9 +9,11 @@ Every error is JSON ``{"detail": ..., "problems": [...]}`` — never a stack tra
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import tomllib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -685,7 +687,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
         runner=settings.runner,
         stage_names=settings.stage_names,
     )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="xiaozhen",
         version=__version__,
         description=(
@@ -726,10 +735,6 @@ def create_app(settings: ServeSettings) -> FastAPI:
     async def _internal(request: Request, exc: Exception) -> Response:
         logger.exception("internal error on %s %s", request.method, request.url.path)
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
-
-    @app.on_event("shutdown")
-    def _stop() -> None:
-        jobs.shutdown()
 
     for router in (meta_router, map_router, scenario_router, jobs_router, runs_router):
         app.include_router(router)
