@@ -1,6 +1,7 @@
 """The scenario: one frozen, validated configuration that drives every stage.
 
-A scenario is a TOML file parsed into :class:`Scenario`. Every field carries a description, a
+A scenario is a TOML file parsed into :class:`Scenario`. Its ``policy`` section is the simulation's
+:class:`~xiaozhen.simulate.PolicyPackage` itself, so the levers are defined in one place. Every field carries a description, a
 unit and the source of its default (BRIEF §4 cites the policy texts). ``xiaozhen scenario new``
 writes a commented default file generated from this schema; ``xiaozhen scenario check`` reports all
 problems of a file at once (unknown keys with a "did you mean", out-of-range values, unknown
@@ -27,12 +28,14 @@ from pydantic import (
 )
 
 from xiaozhen.errors import ConfigError
+from xiaozhen.simulate.parameters import PolicyPackage
 
 __all__ = [
     "AssessConfig",
     "DesignConfig",
     "LayoutConfig",
-    "PolicyConfig",
+    "PolicyPackage",
+    "PositionConfig",
     "RegionConfig",
     "Scenario",
     "SimulateConfig",
@@ -154,7 +157,20 @@ class LayoutConfig(_Section):
         le=1.0,
         source="policy choice; see the balance frontier",
     )
-    max_towns_per_county: int = _field(3, "Cap on towns in one county.", ge=1)
+    max_towns_per_county: int = _field(
+        2, "Cap on towns in one county (each with a different industry).", ge=1, le=5
+    )
+    frontier_shares: tuple[float, ...] = _field(
+        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
+        "Balance shares at which the price-of-balance frontier is computed.",
+    )
+    min_free_land_km2: float = _field(
+        30.0,
+        "A county needs at least this much land that is neither built-up nor water (MODIS) to "
+        "receive a town: fully built core districts have no room for a 3 km2 town.",
+        unit="km2",
+        ge=0.0,
+    )
     min_spacing_km: float = _field(
         5.0, "Minimum distance between two towns' centres at county scale.", unit="km", ge=0.0
     )
@@ -218,41 +234,6 @@ class DesignConfig(_Section):
         return self
 
 
-class PolicyConfig(_Section):
-    """Land, capital and talent levers."""
-
-    land_quota_reward: bool = _field(
-        True,
-        "Towns meeting annual targets get back part of the construction-land quota used.",
-        source="ciipa.net/article.php?id=2531",
-    )
-    land_reward_share: float = _field(
-        0.5,
-        "Share of used quota returned (60 % for digital, environmental, equipment towns).",
-        ge=0.0,
-        le=1.0,
-        source="BRIEF §4.2",
-    )
-    fiscal_return: bool = _field(
-        True, "New provincial-share tax revenue returned to the town.", source="BRIEF §4.2"
-    )
-    fiscal_return_full_years: int = _field(
-        3, "Years with 100 % return.", unit="years", ge=0, le=10, source="BRIEF §4.2"
-    )
-    fiscal_return_half_years: int = _field(
-        2, "Following years with 50 % return.", unit="years", ge=0, le=10, source="BRIEF §4.2"
-    )
-    housing_subsidy_yuan_month: float = _field(
-        500.0,
-        "Talent housing subsidy per person per month.",
-        unit="yuan/person/month",
-        ge=0.0,
-        source="Dream Town example — BRIEF §4.2",
-    )
-    hukou_priority: bool = _field(True, "Residential-registration priority for town talent.")
-    talent_tax_preference: bool = _field(True, "Income-tax preference for town talent.")
-
-
 class SimulateConfig(_Section):
     """The yearly model."""
 
@@ -278,7 +259,7 @@ class Scenario(BaseModel):
     position: PositionConfig = Field(default_factory=PositionConfig)
     layout: LayoutConfig = Field(default_factory=LayoutConfig)
     design: DesignConfig = Field(default_factory=DesignConfig)
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    policy: PolicyPackage = Field(default_factory=PolicyPackage)
     simulate: SimulateConfig = Field(default_factory=SimulateConfig)
 
     @field_validator("seed")
