@@ -47,7 +47,8 @@ def test_health_and_page(make_client):
     ):
         assert client.get(asset).status_code == 200, asset
         assert asset in page.text or asset == "/static/fonts/cjk.otf"
-    assert "http://" not in page.text and "https://" not in page.text  # nothing from a CDN
+    assert "http://" not in page.text
+    assert "https://" not in page.text
 
 
 def test_county_map_choropleth_and_detail(make_client, counties):
@@ -62,9 +63,11 @@ def test_county_map_choropleth_and_detail(make_client, counties):
         for ring in f["geometry"]["coordinates"]
         for c in (ring[0] if f["geometry"]["type"] == "MultiPolygon" else ring)
     ]
-    assert min(lon) > 118.0 and max(lon) < 123.5  # WGS84 longitudes of Zhejiang
+    assert min(lon) > 118.0
+    assert max(lon) < 123.5
     chor = client.get("/api/map/choropleth", params={"attribute": "pop_2020", "classes": 4}).json()
-    assert len(chor["colours"]) == 90 and len(chor["legend"]) == 4
+    assert len(chor["colours"]) == 90
+    assert len(chor["legend"]) == 4
     order = counties["pop_2020"].sort_values()
     colours = [e["colour"] for e in chor["legend"]]
     assert chor["colours"][order.index[0]] == colours[0]  # least populous: first class
@@ -76,20 +79,23 @@ def test_county_map_choropleth_and_detail(make_client, counties):
     assert wrong.status_code == 404
     assert "did you mean pop_2020" in wrong.json()["detail"]
     detail = client.get("/api/counties/330127").json()
-    assert detail["name"] == "淳安县" and detail["city"] == "杭州市"
+    assert detail["name"] == "淳安县"
+    assert detail["city"] == "杭州市"
     assert detail["attributes"]["pop_2020"] == pytest.approx(
         float(counties.loc["330127", "pop_2020"])
     )
     assert client.get("/api/counties/999999").status_code == 404
     bad = client.get("/api/counties/33012x")
     assert bad.status_code == 422
-    assert bad.json()["problems"] and "adcode" in bad.json()["detail"]
+    assert bad.json()["problems"]
+    assert "adcode" in bad.json()["detail"]
 
 
 def test_scenario_schema_default_and_check(make_client):
     client = make_client()
     schema = client.get("/api/scenario/schema").json()
-    assert "layout" in schema["properties"] and "LayoutConfig" in schema["$defs"]
+    assert "layout" in schema["properties"]
+    assert "LayoutConfig" in schema["$defs"]
     assert client.get("/api/scenario/default").json() == Scenario().model_dump(mode="json")
     check = client.post("/api/scenario/check", json={"layout": {"balance_shar": 0.2}}).json()
     assert check["ok"] is False
@@ -101,7 +107,8 @@ def test_job_runs_and_results_are_served(make_client, tmp_path):
     client = make_client()
     job = _run(client, {"name": "Balanced 均衡", "layout": {"balance_share": 0.5}})
     run_id = job["id"]
-    assert job["progress"] == 1.0 and job["error"] is None
+    assert job["progress"] == 1.0
+    assert job["error"] is None
     assert run_id.startswith("balanced-")
     assert [r["id"] for r in client.get("/api/runs").json()] == [run_id]
     detail = client.get(f"/api/runs/{run_id}").json()
@@ -116,9 +123,11 @@ def test_job_runs_and_results_are_served(make_client, tmp_path):
     charts = client.get(f"/api/runs/{run_id}/charts").json()
     svgs = "\n".join(c["svg"] for c in charts)
     assert len(charts) == 3
-    assert 'class="band"' in svgs and "income_ratio" in svgs
+    assert 'class="band"' in svgs
+    assert "income_ratio" in svgs
     # 0.34 >= 0.30 passes, 0.33 <= 0.30 fails, 2500 >= 2000 passes; timings have no threshold
-    assert svgs.count('class="bar pass"') == 2 and svgs.count('class="bar fails"') == 1
+    assert svgs.count('class="bar pass"') == 2
+    assert svgs.count('class="bar fails"') == 1
     assert svgs.count('class="bar no-threshold"') == 3
     # map layer: towns coloured by industry, with popups
     (layer_ref,) = detail["layers"]
@@ -135,9 +144,8 @@ def test_job_runs_and_results_are_served(make_client, tmp_path):
     # downloads are the bytes on disk; the report is served inline with a no-network CSP
     folder = tmp_path / "runs" / run_id
     csv = client.get(f"/api/runs/{run_id}/files/evaluate/indicators.csv")
-    assert (
-        csv.status_code == 200 and csv.content == (folder / "evaluate/indicators.csv").read_bytes()
-    )
+    assert csv.status_code == 200
+    assert csv.content == (folder / "evaluate/indicators.csv").read_bytes()
     assert "attachment" in csv.headers["content-disposition"]
     gpkg = client.get(f"/api/runs/{run_id}/files/layout/towns.gpkg")
     assert gpkg.content == (folder / "layout/towns.gpkg").read_bytes()
@@ -184,7 +192,8 @@ def test_upload_limits_and_toml_jobs(make_client):
         "/api/jobs/toml", content=b"# " + b"x" * 5000, headers={"content-type": "application/toml"}
     )
     assert big.status_code == 413
-    assert "too large" in big.json()["detail"] and "4096 bytes" in big.json()["detail"]
+    assert "too large" in big.json()["detail"]
+    assert "4096 bytes" in big.json()["detail"]
 
     def chunks():  # no Content-Length: the limit is enforced while reading
         for _ in range(10):
@@ -195,7 +204,8 @@ def test_upload_limits_and_toml_jobs(make_client):
     )
     assert streamed.status_code == 413
     broken = client.post("/api/jobs/toml", content=b"[layout\nn_towns = 3")
-    assert broken.status_code == 422 and "not valid UTF-8 TOML" in broken.json()["detail"]
+    assert broken.status_code == 422
+    assert "not valid UTF-8 TOML" in broken.json()["detail"]
     wrong = client.post("/api/jobs/toml", content=b"[layout]\nbalance_share = 2.0\n")
     assert wrong.status_code == 422
     assert any("layout.balance_share" in p for p in wrong.json()["problems"])
@@ -214,11 +224,13 @@ def test_invalid_scenarios_are_refused_with_every_problem(make_client):
     assert response.status_code == 422
     body = response.json()
     assert len(body["problems"]) == 2
-    assert "balance_share" in body["detail"] and "n_towns" in body["detail"]
+    assert "balance_share" in body["detail"]
+    assert "n_towns" in body["detail"]
     counties = client.post(
         "/api/jobs", json={"scenario": {"region": {"focus_counties": ["123456"]}}}
     )
-    assert counties.status_code == 422 and "unknown county code" in counties.json()["detail"]
+    assert counties.status_code == 422
+    assert "unknown county code" in counties.json()["detail"]
     assert client.get("/api/runs").json() == []
 
 
@@ -262,12 +274,14 @@ def test_failures_are_messages_not_stack_traces(make_client, monkeypatch):
 
     client = make_client(runner=infeasible)
     job = wait_for(client, client.post("/api/jobs", json={}).json()["id"])
-    assert job["status"] == "failed" and job["error"].startswith("layout.land_quota_km2")
+    assert job["status"] == "failed"
+    assert job["error"].startswith("layout.land_quota_km2")
     client = make_client(runner=crashing)
     job = wait_for(client, client.post("/api/jobs", json={}).json()["id"])
     assert job["status"] == "failed"
     assert "internal error in stage 'assess' (ZeroDivisionError)" in job["error"]
-    assert "Traceback" not in job["error"] and "boom" not in job["error"]
+    assert "Traceback" not in job["error"]
+    assert "boom" not in job["error"]
     assert client.get(f"/api/runs/{job['id']}").status_code == 404  # failed runs have no results
 
     from xiaozhen.serve import _results
@@ -296,7 +310,8 @@ def test_runs_survive_restart_and_catalogue_loss(make_client, tmp_path):
     restarted = make_client()
     assert [r["id"] for r in restarted.get("/api/runs").json()] == [run_id]
     ghost = restarted.get("/api/jobs/ghost").json()
-    assert ghost["status"] == "failed" and ghost["error"].startswith("interrupted")
+    assert ghost["status"] == "failed"
+    assert ghost["error"].startswith("interrupted")
     # catalogue deleted: rebuilt from the run folders' manifests
     db.unlink()
     for suffix in ("-wal", "-shm"):
@@ -335,7 +350,8 @@ def test_compare_two_runs(make_client):
     assert rows["green cover 绿化率"]["difference"] == pytest.approx(0.0)
     assert sorted(r["name"] for r in comparison["timings_s"]) == sorted(FAKE_STAGES)
     unknown = client.get("/api/compare", params={"a": a, "b": "nope"})
-    assert unknown.status_code == 404 and "no finished run 'nope'" in unknown.json()["detail"]
+    assert unknown.status_code == 404
+    assert "no finished run 'nope'" in unknown.json()["detail"]
 
 
 def test_real_plan_through_the_api(make_client):
@@ -346,6 +362,8 @@ def test_real_plan_through_the_api(make_client):
     assert job["status"] == "done", job
     detail = client.get(f"/api/runs/{job['id']}").json()
     values = {i["name"]: i["value"] for i in detail["indicators"]}
-    assert values["counties"] == 90 and values["population 2020"] == 64_567_588
-    assert detail["report_url"] and "region/counties.gpkg" in {f["path"] for f in detail["files"]}
+    assert values["counties"] == 90
+    assert values["population 2020"] == 64_567_588
+    assert detail["report_url"]
+    assert "region/counties.gpkg" in {f["path"] for f in detail["files"]}
     assert os.path.isdir(Path(client.app.state.catalogue.runs_dir) / job["id"])
