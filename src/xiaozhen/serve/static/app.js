@@ -141,6 +141,10 @@
         ["minimum", "maximum"].forEach(function (k) { if (prop[k] !== undefined) { input.setAttribute(k === "minimum" ? "min" : "max", prop[k]); } });
         if (prop.exclusiveMinimum !== undefined) { input.setAttribute("min", prop.exclusiveMinimum); }
         input.value = prop.default === undefined || prop.default === null ? "" : prop.default;
+      } else if (type === "object" || type === undefined || prop.$ref || prop.additionalProperties) {
+        type = "json";
+        input = el("textarea", { id: id, rows: "3", spellcheck: "false" });
+        input.value = prop.default === undefined ? "" : JSON.stringify(prop.default);
       } else if (type === "array") {
         input = el("input", { type: "text", id: id, placeholder: nullable ? "default (leave empty)" : "comma-separated" });
         input.value = Array.isArray(prop.default) ? prop.default.join(", ") : "";
@@ -151,6 +155,7 @@
       wrap.appendChild(input);
     }
     input.dataset.kind = type;
+    input.dataset.default = JSON.stringify(prop.default === undefined ? null : prop.default);
     input.dataset.nullable = nullable ? "1" : "";
     if (prop.description) {
       var d = el("div", { class: "desc" }, prop.description + (prop.source ? " Source: " + prop.source : ""));
@@ -188,6 +193,10 @@
     var kind = input.dataset.kind;
     if (kind === "boolean") { return input.checked; }
     var raw = input.value.trim();
+    if (kind === "json") {
+      if (raw === "") { return undefined; }
+      try { return JSON.parse(raw); } catch (e) { throw new Error(input.id.slice(2).replace("-", ".") + ": not valid JSON (" + e.message + ")"); }
+    }
     if (kind === "integer" || kind === "number") {
       if (raw === "") { return input.dataset.nullable ? null : undefined; }
       return Number(raw);
@@ -205,6 +214,7 @@
       var parts = input.id.slice(2).split("-");
       var v = readValue(input);
       if (v === undefined) { return; }
+      if (JSON.stringify(v) === input.dataset.default) { return; } // unchanged: the server's default
       if (parts.length === 1) { out[parts[0]] = v; } else {
         out[parts[0]] = out[parts[0]] || {};
         out[parts[0]][parts.slice(1).join("-")] = v;
@@ -215,8 +225,8 @@
 
   async function submitScenario(ev) {
     ev.preventDefault();
-    var body = JSON.stringify({ scenario: formScenario() });
     try {
+      var body = JSON.stringify({ scenario: formScenario() });
       var job = await api("/api/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: body });
       watchJob(job);
     } catch (e) {
