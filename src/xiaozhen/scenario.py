@@ -1,7 +1,8 @@
 """The scenario: one frozen, validated configuration that drives every stage.
 
 A scenario is a TOML file parsed into :class:`Scenario`. Its ``policy`` section is the simulation's
-:class:`~xiaozhen.simulate.PolicyPackage` itself, so the levers are defined in one place. Every field carries a description, a
+:class:`~xiaozhen.simulate.PolicyPackage` itself and its ``design`` section the town-design
+:class:`~xiaozhen.design.DesignRules`, so each rule and lever is defined in one place. Every field carries a description, a
 unit and the source of its default (BRIEF §4 cites the policy texts). ``xiaozhen scenario new``
 writes a commented default file generated from this schema; ``xiaozhen scenario check`` reports all
 problems of a file at once (unknown keys with a "did you mean", out-of-range values, unknown
@@ -24,15 +25,15 @@ from pydantic import (
     JsonValue,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
+from xiaozhen.design import DesignRules
 from xiaozhen.errors import ConfigError
 from xiaozhen.simulate.parameters import PolicyPackage
 
 __all__ = [
     "AssessConfig",
-    "DesignConfig",
+    "DesignRules",
     "LayoutConfig",
     "PolicyPackage",
     "PositionConfig",
@@ -183,57 +184,6 @@ class LayoutConfig(_Section):
     time_limit_s: float = _field(60.0, "Solver time limit per problem.", unit="s", gt=0.0)
 
 
-class DesignConfig(_Section):
-    """The PLE layout of each town."""
-
-    cell_size_m: float = _field(50.0, "Design grid cell size.", unit="m", ge=10.0, le=100.0)
-    walk_m: float = _field(
-        800.0,
-        "Every home within this walking distance of each service type.",
-        unit="m",
-        ge=300.0,
-        le=1500.0,
-        source="GB 50180-2018 15-minute life circle (800-1000 m)",
-    )
-    residential_max_share: float = _field(
-        0.30,
-        "Residential land as a share of construction land, at most.",
-        ge=0.0,
-        le=1.0,
-        source="发改规划〔2021〕1383号: <= 30 % (< 25 % encouraged)",
-    )
-    green_min_share: float = _field(
-        0.30,
-        "Green cover share of the site, at least.",
-        ge=0.0,
-        le=1.0,
-        source="发改规划〔2021〕1383号: >= 30 %",
-    )
-    construction_min_km2: float = _field(
-        0.5,
-        "Construction land of a town, at least.",
-        unit="km2",
-        ge=0.1,
-        source="发改规划〔2021〕1383号",
-    )
-    construction_max_km2: float = _field(
-        1.0,
-        "Construction land of a town, at most (tourism towns may exceed).",
-        unit="km2",
-        ge=0.2,
-        source="浙特镇办〔2015〕9号: about 1 km2",
-    )
-
-    @model_validator(mode="after")
-    def _bounds(self) -> DesignConfig:
-        if self.construction_min_km2 > self.construction_max_km2:
-            raise ValueError(
-                f"construction_min_km2 ({self.construction_min_km2}) exceeds construction_max_km2 "
-                f"({self.construction_max_km2}); lower the minimum or raise the maximum"
-            )
-        return self
-
-
 class SimulateConfig(_Section):
     """The yearly model."""
 
@@ -258,7 +208,7 @@ class Scenario(BaseModel):
     assess: AssessConfig = Field(default_factory=AssessConfig)
     position: PositionConfig = Field(default_factory=PositionConfig)
     layout: LayoutConfig = Field(default_factory=LayoutConfig)
-    design: DesignConfig = Field(default_factory=DesignConfig)
+    design: DesignRules = Field(default_factory=DesignRules)
     policy: PolicyPackage = Field(default_factory=PolicyPackage)
     simulate: SimulateConfig = Field(default_factory=SimulateConfig)
 
@@ -273,14 +223,6 @@ class Scenario(BaseModel):
         """SHA-256 of the canonical JSON of the scenario (identifies a scenario in sweeps)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-PositionConfig.model_rebuild()
-_SECTIONS: dict[str, type[BaseModel]] = {
-    name: info.annotation
-    for name, info in Scenario.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
-}
 
 
 def _suggest(key: str, allowed: list[str]) -> str:
@@ -378,14 +320,26 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def _commented(model: type[BaseModel], instance: BaseModel) -> list[str]:
+def _is_model(value: Any) -> bool:
+    return isinstance(value, BaseModel)
+
+
+def _commented(instance: BaseModel, path: str) -> list[str]:
+    """Scalar fields of ``instance`` as commented TOML, then its nested models as sub-tables."""
+    model = type(instance)
     lines: list[str] = []
+    nested: list[tuple[str, BaseModel]] = []
     for name, info in model.model_fields.items():
         value = getattr(instance, name)
-        if isinstance(value, BaseModel):
+        if _is_model(value):
+            nested.append((f"{path}.{name}" if path else name, value))
+            continue
+        if isinstance(value, dict) and value and all(_is_model(v) for v in value.values()):
+            prefix = f"{path}.{name}" if path else name
+            nested.extend((f"{prefix}.{key}", v) for key, v in value.items())
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        lines.append(f"# {info.description}")
+        lines.append(f"# {info.description or name}")
         meta = [
             f"unit: {extra['unit']}" if extra.get("unit") else "",
             f"source: {extra['source']}" if extra.get("source") else "",
@@ -393,22 +347,23 @@ def _commented(model: type[BaseModel], instance: BaseModel) -> list[str]:
         if any(meta):
             lines.append("# " + "; ".join(m for m in meta if m))
         if value is None:
-            lines.append(f"# {name} = []  (unset: the default applies)")
+            lines.append(f"# {name} = ...  (unset: the default applies)")
         else:
             lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")
+    for sub_path, sub in nested:
+        lines.append(f"[{sub_path}]")
+        doc = (type(sub).__doc__ or "").strip().splitlines()
+        if doc:
+            lines.append(f"# {doc[0]}")
+        lines += _commented(sub, sub_path)
     return lines
 
 
 def scenario_toml(scenario: Scenario) -> str:
     """``scenario`` as commented TOML that loads back to an equal scenario."""
     lines = ["# xiaozhen scenario — every key is optional; omitted keys take their default.", ""]
-    lines += _commented(Scenario, scenario)
-    for name, model in _SECTIONS.items():
-        lines.append(f"[{name}]")
-        doc = (model.__doc__ or "").strip().splitlines()[0]
-        lines.append(f"# {doc}")
-        lines += _commented(model, getattr(scenario, name))
+    lines += _commented(scenario, "")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -45,6 +45,7 @@ CONSTRAINT_BITS: dict[str, int] = {
     "basic_farmland": 4,
     "steep_slope": 8,
     "urban_core": 16,
+    "unreachable": 32,
 }
 
 #: Factor name -> (direction, description).
@@ -276,12 +277,21 @@ def suitability_from_layers(
     raw: dict[str, F32] = {"slope_pct": slope}
     for name, kind in (("tt_county_seat_min", "county_seat"), ("tt_prefecture_min", "prefecture")):
         if name in layers.data_vars:
-            raw[name] = np.asarray(layers[name].values, dtype=np.float32)
-            if np.isnan(raw[name][valid]).any():
+            tt = np.asarray(layers[name].values, dtype=np.float32)
+            if np.isnan(tt[valid]).any():
                 raise InputDataError(
-                    f"grid.layers[{name!r}]: NaN inside the county (unreachable cells?); fill "
-                    "them with a large travel time or recompute travel times."
+                    f"grid.layers[{name!r}]: NaN inside the county; recompute travel times "
+                    "(unreachable cells are +inf, not NaN)."
                 )
+            # Cells no road or path reaches (+inf: islands, cells ringed by water) cannot host
+            # a town: constrain them and rank the rest on finite values.
+            unreachable = valid & np.isinf(tt)
+            if unreachable.any():
+                code |= np.where(unreachable, CONSTRAINT_BITS["unreachable"], 0).astype(np.uint8)
+                finite_max = float(tt[valid & ~unreachable].max(initial=0.0))
+                tt = np.where(unreachable, np.float32(finite_max), tt)
+                notes.append(f"{name}: {int(unreachable.sum())} unreachable cells constrained")
+            raw[name] = tt
             continue
         proxy = _travel_time_proxy(layers, settlements, kind, proxy_speed_kmh)
         if proxy is None:

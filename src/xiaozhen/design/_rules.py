@@ -168,7 +168,7 @@ class ServiceStandard(BaseModel):
     served_share: float = Field(default=1.0, gt=0, le=1, description="share of residents served")
     land_m2_per_unit: float = Field(gt=0, description="site land per unit, m²")
     min_land_m2: float = Field(ge=0, description="smallest site of one facility, m²")
-    source: str
+    source: str = Field(description="where the standard comes from")
 
 
 #: Default service standards. The numbers are the commonly used planning values; the GB 50180-2018
@@ -336,9 +336,12 @@ class DesignRules(BaseModel):
         description="fixed investment per mu of construction land (1383号: ≥ 2 million yuan/mu)",
     )
     services: dict[str, ServiceStandard] = Field(
-        default_factory=lambda: dict(DEFAULT_SERVICE_STANDARDS)
+        default_factory=lambda: dict(DEFAULT_SERVICE_STANDARDS),
+        description="capacity standard of each public service (GB 50180-2018 and sector norms)",
     )
-    weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+    weights: ObjectiveWeights = Field(
+        default_factory=ObjectiveWeights, description="weights of the design objective's terms"
+    )
     milp_max_cells: int = Field(
         default=150, ge=0, description="use the exact MILP up to this many site cells"
     )

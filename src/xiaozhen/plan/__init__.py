@@ -17,6 +17,7 @@ import numpy as np
 
 from xiaozhen._io import write_text_atomic
 from xiaozhen.plan._assess import stage_assess, stage_position
+from xiaozhen.plan._county import stage_counties
 from xiaozhen.plan._layout import stage_layout_province
 from xiaozhen.plan._region import stage_region
 from xiaozhen.plan._state import PlanState, Stage, child_seed
@@ -65,6 +66,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("assess", stage_assess),
     ("position", stage_position),
     ("layout", stage_layout_province),
+    ("sites and designs", stage_counties),
 )
 
 
