@@ -20,6 +20,7 @@ from xiaozhen.plan._assess import stage_assess, stage_position
 from xiaozhen.plan._county import stage_counties
 from xiaozhen.plan._layout import stage_layout_province
 from xiaozhen.plan._region import stage_region
+from xiaozhen.plan._simulate import stage_simulate
 from xiaozhen.plan._state import PlanState, Stage, child_seed
 from xiaozhen.region._bundled import bundled_path
 from xiaozhen.report import render_report
@@ -67,6 +68,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("position", stage_position),
     ("layout", stage_layout_province),
     ("sites and designs", stage_counties),
+    ("simulate", stage_simulate),
 )
 
 
