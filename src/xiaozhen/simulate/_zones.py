@@ -31,6 +31,7 @@ __all__ = [
     "Zones",
     "build_zones",
     "county_incomes",
+    "covariate_year",
     "programme_from_counties",
     "synthetic_counties",
     "validate_counties",
@@ -199,7 +200,21 @@ def validate_towns(towns: pd.DataFrame | None, counties: pd.DataFrame) -> pd.Dat
     return out
 
 
-def county_incomes(counties: pd.DataFrame, *, education_return: float = 0.08) -> pd.DataFrame:
+def _covariate(counties: pd.DataFrame, name: str, year: int) -> pd.Series:
+    """Column ``<name>_<year>`` when the table has it, else the 2020 census column."""
+    col = f"{name}_{year}"
+    return counties[col] if col in counties.columns else counties[f"{name}_2020"]
+
+
+def covariate_year(counties: pd.DataFrame, year: int) -> int:
+    """The census year of the covariates :func:`build_zones` will use for ``year`` (2010 or 2020)."""
+    needed = ["edu_years", "tertiary_share", *(f"emp_{s}" for s in _CENSUS_SECTORS)]
+    return year if all(f"{n}_{year}" in counties.columns for n in needed) else 2020
+
+
+def county_incomes(
+    counties: pd.DataFrame, *, education_return: float = 0.08, year: int = 2020
+) -> pd.DataFrame:
     """Estimate 2020 urban and rural per-capita disposable income of each county.
 
     No county income series is openly available (BRIEF §5), so the provincial 2020 values
@@ -218,22 +233,31 @@ def county_incomes(counties: pd.DataFrame, *, education_return: float = 0.08) ->
     equal the provincial values exactly. Rural incomes get the square root of the index
     (assumption: rural incomes vary less across counties than urban ones).
 
+    With ``year=2010`` the 2010 covariates (``edu_years_2010``, ``emp_<sector>_2010``) and
+    weights are used when the table has them (see :func:`xiaozhen.simulate.calibrate.
+    with_census_2010_covariates`); the level is still the 2020 provincial one (only relative
+    incomes matter to the model; calibration runs rescale rural incomes).
+
     Returns
     -------
     pandas.DataFrame
         Columns ``urban_income``, ``rural_income`` (yuan per person per year), ``productivity_index``.
     """
-    emp = counties[[f"emp_{s}_2020" for s in _CENSUS_SECTORS]].to_numpy(float)
+    yr = covariate_year(counties, year)
+    emp = np.stack(
+        [_covariate(counties, f"emp_{s}", yr).to_numpy(float) for s in _CENSUS_SECTORS], axis=1
+    )
     total = np.maximum(emp.sum(axis=1), 1.0)
     nonagri = 1.0 - emp[:, 0] / total
-    edu = counties["edu_years_2020"].to_numpy(float)
-    w = counties["pop_2020"].to_numpy(float)
+    edu = _covariate(counties, "edu_years", yr).to_numpy(float)
+    pw = year if year in (2010, 2020) else 2020
+    w = counties[f"pop_{pw}"].to_numpy(float)
     log_a = education_return * (edu - np.average(edu, weights=w)) + 0.5 * (
         nonagri - np.average(nonagri, weights=w)
     )
     a = np.exp(log_a)
-    wu = counties["urban_pop_2020"].to_numpy(float)
-    wr = counties["rural_pop_2020"].to_numpy(float)
+    wu = counties[f"urban_pop_{pw}"].to_numpy(float)
+    wr = counties[f"rural_pop_{pw}"].to_numpy(float)
     urban = PROVINCE_INCOME_2020["urban"] * a / np.average(a, weights=np.maximum(wu, 1.0))
     rural = (
         PROVINCE_INCOME_2020["rural"]
@@ -294,7 +318,9 @@ def build_zones(
     """Split each county into core, rural and town zones with their base-year state.
 
     Population: core = census urban population, rural = rural population of ``base_year``.
-    Tertiary share by zone: the county share ``τ`` (2020 census) split so that the core share is
+    Covariates (schooling, tertiary and migrant shares, sector mix) are those of ``base_year``
+    when the table carries ``<name>_<base_year>`` columns, else the 2020 census values.
+    Tertiary share by zone: the county share ``τ`` split so that the core share is
     3.3 × the rural share (assumption) and the county total is kept. Migrant share (intra- plus
     inter-province migrants, 2020 census) split 2:1 between core and rural likewise.
     Land (km²): core construction = max(lc_urban × area, urban_pop / ρ*); the core zone also holds
@@ -317,10 +343,13 @@ def build_zones(
     rural = counties[f"rural_pop_{yr}"].to_numpy(float)
     pop = urban + rural
     area = counties["area_km2"].to_numpy(float)
-    tau = np.clip(counties["tertiary_share_2020"].to_numpy(float), 0.0, 0.9)
+    cov = covariate_year(counties, yr)
+    if cov != yr:
+        logger.info("base year %d: no %d covariates in the table; using the 2020 census", yr, yr)
+    tau = np.clip(_covariate(counties, "tertiary_share", cov).to_numpy(float), 0.0, 0.9)
     mig = np.clip(
-        counties["migrant_intra_province_share_2020"].to_numpy(float)
-        + counties["migrant_inter_province_share_2020"].to_numpy(float),
+        _covariate(counties, "migrant_intra_province_share", cov).to_numpy(float)
+        + _covariate(counties, "migrant_inter_province_share", cov).to_numpy(float),
         0.0,
         0.95,
     )
@@ -338,8 +367,10 @@ def build_zones(
             [n * t * (1 - m), n * t * m, n * (1 - t) * (1 - m), n * (1 - t) * m], axis=1
         )
 
-    inc = county_incomes(counties, education_return=params.education_return)
-    emp = counties[[f"emp_{s}_2020" for s in _CENSUS_SECTORS]].to_numpy(float)
+    inc = county_incomes(counties, education_return=params.education_return, year=yr)
+    emp = np.stack(
+        [_covariate(counties, f"emp_{s}", cov).to_numpy(float) for s in _CENSUS_SECTORS], axis=1
+    )
     emp_tot = np.maximum(emp.sum(axis=1), 1.0)
     agri = emp[:, 0] / emp_tot
     ind_idx = [_CENSUS_SECTORS.index(s) for s in _INDUSTRIAL]

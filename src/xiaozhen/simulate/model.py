@@ -578,8 +578,15 @@ def _economy(
     with resident employment rate :math:`e_T`.
 
     **Rural incomes** (county c): farm income :math:`F^0_c e^{(g+g_a)k}(L_F/L_F^0)^{\phi}
-    (A_F/A^0_F)^{1-\phi}` (Cobb–Douglas in farm labour and farmland), local non-farm wages
-    tracking the core low-skill wage, commuters' town wages, and **rural demand**
+    (A_F/A^0_F)^{1-\phi}` (Cobb–Douglas in farm labour and farmland) with farm labour
+    :math:`L_F = s_F(k)\,\pi P_R - C` where the farm share of rural workers falls as
+    :math:`s_F(k) = s_F(0) e^{-\nu k}` (``farm_exit_rate``, from the two censuses) and C are
+    commuters to town jobs; the other rural workers earn the local non-farm wage
+    :math:`w^{nf} = w^{nf}_0 (y^{lo}_{core}/y^{lo,0}_{core})\,m(t)` that tracks the core
+    low-skill wage while the rural–urban wage gap closes (:func:`_wage_gap_closing`). Leaving
+    farming raises rural income per head by the wage gap between non-farm and farm work, a gain
+    that shrinks as the farm share shrinks — the catch-up slows by itself. Plus commuters'
+    town wages and **rural demand**
     :math:`D_c = \sum_{T\in c}(V_T s_v + \sigma \sum_s y_{Ts} P_{Ts})` (visitors V_T × spend
     s_v; residents' share σ of income spent on rural products).
 
@@ -588,8 +595,12 @@ def _economy(
 
     **Utility** of group (s, r) in zone z (McFadden 1978; UrbanSim HLCM):
     :math:`V = \beta_y \ln(y_{zs}(1+t_p) - h_z + b) + \beta_s \ln S_z + \beta_a A_z - \beta_g g_z +
-    ASC_{kind} + \beta_h (a_{zr} - 1)` with tax preference t_p and housing subsidy b for
-    tertiary town residents, service ratio S, amenity A, hukou access a (1 for locals).
+    ASC_{kind} + \beta_h (a_{zr} - 1) + \ln J_z` with tax preference t_p and housing subsidy b
+    for tertiary town residents, service ratio S, amenity A, hukou access a (1 for locals) and
+    the size term :math:`\ln J_z` (jobs located in the zone; a town's job demand): a zone is an
+    aggregate of elemental alternatives, so its choice probability scales with its size
+    (McFadden 1978; Ben-Akiva & Lerman 1985 §9.3) — without it a county of 100,000 and a city of
+    5 million with equal utility would receive equal numbers of movers.
     """
     par = p
     n_c = zones.n_counties
@@ -686,9 +697,8 @@ def _economy(
     for_c = sp.csr_array((np.ones(n_t), (np.arange(n_t), tc)), shape=(n_t, n_c))
     if n_t:
         comm_c = np.asarray((for_c.T @ commuters.T).T)
-    lf = np.maximum(
-        zones.farm_worker_share * par["participation"] * rural_pop - comm_c, 0.05 * base["lf0"]
-    )
+    fs = np.maximum(zones.farm_worker_share * np.exp(-par["farm_exit_rate"] * k), 0.01)
+    lf = np.maximum(fs * par["participation"] * rural_pop - comm_c, 0.02 * base["lf0"])
     farmland = land[:, 2, n_c : 2 * n_c] + (
         np.asarray((for_c.T @ land[:, 2, tz].T).T) if n_t else 0.0
     )
@@ -701,8 +711,10 @@ def _economy(
         * (lf / base["lf0"]) ** phi
         * land_ratio ** (1 - phi)
     )
-    nonfarm_workers = (1 - zones.farm_worker_share) * par["participation"] * rural_pop
-    nonfarm = nonfarm_workers * base["nonfarm0_per_worker"] * (lo_core / base["lo_core"])
+    nonfarm_workers = (1 - fs) * par["participation"] * rural_pop
+    conv = _wage_gap_closing(par, start_year, start_year + k)
+    nonfarm_wage = base["nonfarm0_per_worker"] * (lo_core / base["lo_core"]) * conv
+    nonfarm = nonfarm_workers * nonfarm_wage
     town_wage_worker = lo_town / par["participation"]
     commute_inc = np.asarray((for_c.T @ (commuters * town_wage_worker).T).T) if n_t else 0.0
     resident_inc = income[:, HI, tz] * pop[:, :2, tz].sum(axis=1) + income[:, LO, tz] * pop[
@@ -720,7 +732,6 @@ def _economy(
     lo_r = y_r / (tau_r * psi + 1 - tau_r)
     income[:, LO, n_c : 2 * n_c] = lo_r
     income[:, HI, n_c : 2 * n_c] = lo_r * psi
-    nonfarm_wage = base["nonfarm0_per_worker"] * (lo_core / base["lo_core"])
     demand_jobs = demand / np.maximum(nonfarm_wage, 1.0)
     rural_employment = lf + nonfarm_workers + comm_c + demand_jobs
 
@@ -778,6 +789,12 @@ def _economy(
         else par["beta_income"] * lnet[:, GROUP_SKILL, :]
     )
     utility = utility + common[:, None, :]
+    # size of the zone as a choice alternative (McFadden 1978 aggregation of elemental
+    # alternatives; UrbanSim HLCM): ln of the jobs located in the zone, coefficient 1. Towns'
+    # size is their job demand, so an empty new town with jobs on offer attracts residents.
+    size = jobs.sum(axis=1)
+    size[:, tz] = np.maximum(size[:, tz], j_d)
+    utility = utility + np.log(np.maximum(size, 1.0))[:, None, :]
     utility[:, GROUP_MIGRANT, :] += par["beta_hukou"] * (access - 1.0)[None, None, :]
 
     urban_mask = kind != RURAL
@@ -806,6 +823,28 @@ def _economy(
         "talent_cost": talent_cost,
         "q": q,
     }
+
+
+def _wage_gap_closing(p: dict[str, Any], base_year: int, year: int) -> Any:
+    r"""Growth of the rural non-farm wage relative to the core low-skill wage since ``base_year``.
+
+    The rural non-farm wage is a share :math:`d(t)` of the core low-skill wage of the county,
+    and the gap closes exponentially (labour-market integration; the rural wage income of
+    Zhejiang grew faster than any other income source in 2010-2022):
+
+    .. math:: d(t) = 1 - (1 - d_{2010})\, e^{-\kappa (t - 2010)},\qquad
+              m(t) = d(t) / d(t_0)
+
+    with :math:`d_{2010}` = ``rural_nonfarm_discount`` and κ = ``wage_convergence``
+    (calibrated). Anchoring on calendar 2010 makes a forward run from 2020 continue the path the
+    calibration run from 2010 followed, and the catch-up slows as the gap closes instead of
+    compounding.
+    """
+    d0 = p["rural_nonfarm_discount"]
+    kappa = p["wage_convergence"]
+    d_now = 1.0 - (1.0 - d0) * np.exp(-kappa * (year - 2010))
+    d_base = 1.0 - (1.0 - d0) * np.exp(-kappa * (base_year - 2010))
+    return d_now / d_base
 
 
 def _move(
@@ -882,10 +921,13 @@ def _towns(
     schedule: first year ≥ 1 bn (0.6 bn in the 26 less-developed counties), the rest evenly over
     3 years (5 in less-developed counties) (BRIEF §4.1). Sources: public budget
     :math:`B = b I^P` (``public_budget_share``), debt :math:`\ell B` (``leverage_ratio``), the
-    fiscal return received :math:`R^{prev}`, and private capital responding to returns
-    :math:`I^{priv} = \max(0, I^P - B(1+\ell))\,\mathrm{clip}((r/\bar r)^{\epsilon}, 0, 2)`
-    during creation and :math:`\delta K (r/\bar r)^{\epsilon}` after it (return r = capital
-    share × output / K; hurdle :math:`\bar r`). A share ``public_service_share`` of B buys
+    fiscal return received :math:`R^{prev}`, and private capital responding to returns.
+    During creation private investors subscribe a share of the part of the plan that public
+    money does not fund, :math:`I^{priv} = \max(0, I^P - B(1+\ell))\,\min(1, (r/\bar r)^{\epsilon})`
+    — never more than that gap, so switching a public lever off (e.g. leverage) can at most be
+    made good by private capital, never overcompensated; after creation private capital
+    replaces depreciation and expands with returns, :math:`\delta K\,\min(2, (r/\bar r)^{\epsilon})`
+    (return r = capital share × output / K; hurdle :math:`\bar r`). A share ``public_service_share`` of B buys
     service capacity instead of capital.
 
     **Land** (km²): new construction need :math:`I / i_L` (``investment_per_km2``); supplied from
@@ -907,11 +949,11 @@ def _towns(
     planned = np.where(is_creation, planned_total * sched, 0.0)[None, :].repeat(d, 0)
     budget = policy.public_budget_share * planned
     debt = policy.leverage_ratio * budget
-    ratio = np.clip((econ["return"] / p["hurdle_return"]) ** p["investment_elasticity"], 0.0, 2.0)
+    ratio = (econ["return"] / p["hurdle_return"]) ** p["investment_elasticity"]
     private = np.where(
         is_creation[None, :],
-        np.maximum(planned - budget - debt, 0.0) * ratio,
-        np.where(active[None, :], p["depreciation"] * cap * ratio, 0.0),
+        np.maximum(planned - budget - debt, 0.0) * np.clip(ratio, 0.0, 1.0),
+        np.where(active[None, :], p["depreciation"] * cap * np.clip(ratio, 0.0, 2.0), 0.0),
     )
     fr_in = np.where(active[None, :], returned_prev, 0.0)
     service_spend = policy.public_service_share * budget
