@@ -193,7 +193,6 @@ def stage_layout_province(state: PlanState) -> None:
         "objective": result.objective,
         "bound": result.bound,
         "gap": result.gap,
-        "seconds": result.seconds,
         "n_towns": len(chosen),
         "n_fringe": int(chosen["fringe"].sum()),
         "investment_yuan": float(chosen["investment"].sum()),
@@ -201,6 +200,8 @@ def stage_layout_province(state: PlanState) -> None:
     }
     from xiaozhen._io import write_json_atomic
 
+    # Solver time goes to the manifest, not to a data file, so reruns stay byte-identical.
+    state.run.timings_s["layout solver"] = round(result.seconds, 3)
     write_json_atomic(folder / "solution.json", summary_json)
     per_county = towns.groupby("county").agg(
         towns=("town_id", "size"), industries=("industry", lambda s: "、".join(sorted(s)))
