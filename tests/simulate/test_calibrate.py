@@ -12,7 +12,7 @@ from xiaozhen.simulate.model import draw_parameters, run_zones
 from xiaozhen.simulate.parameters import PolicyPackage, calibrated_parameters
 
 
-def test_calibration_beats_baseline_on_model_generated_data():
+def _model_generated():
     counties = synthetic_counties(40, seed=9)
     truth = ModelParameters(beta_income=3.0, asc_core=0.8, mobility=0.05)
     zones = build_zones(counties, None, base_year=2010, params=truth)
@@ -32,9 +32,11 @@ def test_calibration_beats_baseline_on_model_generated_data():
     )
     pop = out["county_pop"][10, 0]
     urb = out["county_urban"][10, 0] / pop
-    counties = counties.assign(
-        pop_2020=pop, urban_pop_2020=pop * urb, rural_pop_2020=pop * (1 - urb)
-    )
+    return counties.assign(pop_2020=pop, urban_pop_2020=pop * urb, rural_pop_2020=pop * (1 - urb))
+
+
+def test_calibration_beats_baseline_on_model_generated_data():
+    counties = _model_generated()
     res = calibrate(counties, seed=1, max_evaluations=150)
     test = res.metrics[res.metrics["sample"] == "test"]
     assert res.beats_baseline, test
