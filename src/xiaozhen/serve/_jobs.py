@@ -69,7 +69,7 @@ class Jobs:
         self.max_queued = max_queued
         self.runner = runner or default_runner
         self._stage_names = stage_names
-        self._pool = ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="xiaozhen-job")
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     @property
@@ -96,7 +96,11 @@ class Jobs:
                 )
             run_id = new_run_id(scenario.name)
             self.catalogue.add(run_id, name=scenario.name, description=scenario.description)
-        self._pool.submit(self._run, run_id, scenario)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.max_jobs, thread_name_prefix="xiaozhen-job"
+                )
+            self._pool.submit(self._run, run_id, scenario)
         logger.info("job %s queued (%d active)", run_id, active + 1)
         return run_id
 
@@ -133,5 +137,8 @@ class Jobs:
         logger.info("job %s done in %.1f s", run_id, time.perf_counter() - start)
 
     def shutdown(self) -> None:
-        """Stop taking jobs; queued ones are cancelled (marked failed at next start)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel queued jobs (marked failed at the next start); a later submit starts a new pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

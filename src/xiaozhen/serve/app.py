@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from xiaozhen import __version__
 from xiaozhen.errors import XiaozhenError
@@ -268,7 +269,7 @@ def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
 
 # ---------------------------------------------------------------- routers
 
-map_router = APIRouter(prefix="/api", tags=["map"])
+map_router = APIRouter(prefix="/api", tags=["map"], responses=_ERRORS)
 
 
 @map_router.get("/map/attributes", response_model=list[AttributeInfo], summary="County attributes")
@@ -321,7 +322,7 @@ def county_detail(adcode: Annotated[str, PathParam(pattern=r"^\d{6}$")]) -> Coun
     )
 
 
-scenario_router = APIRouter(prefix="/api/scenario", tags=["scenario"])
+scenario_router = APIRouter(prefix="/api/scenario", tags=["scenario"], responses=_ERRORS)
 
 
 @scenario_router.get("/schema", response_model=dict[str, Any], summary="Scenario JSON schema")
@@ -343,7 +344,7 @@ def scenario_check(body: dict[str, Any]) -> ScenarioCheck:
     return ScenarioCheck(ok=scenario is not None, problems=problems)
 
 
-jobs_router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+jobs_router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=_ERRORS)
 _JOB_ERRORS = {
     **_ERRORS,
     429: {"model": ErrorResponse, "description": "Too many jobs queued or running."},
@@ -397,6 +398,12 @@ async def submit_toml(request: Request) -> JobStatus:
         if size > limit:
             raise _Problems(too_big, [], status=413)
         chunks.append(chunk)
+    if size == 0:
+        raise _Problems(
+            "the upload is empty; send a scenario TOML file (for the default scenario, "
+            "POST /api/jobs with {})",
+            ["empty request body"],
+        )
     try:
         data = tomllib.loads(b"".join(chunks).decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -426,7 +433,7 @@ def job_status(run_id: RunId, request: Request) -> JobStatus:
     return _job(record)
 
 
-runs_router = APIRouter(prefix="/api", tags=["runs"])
+runs_router = APIRouter(prefix="/api", tags=["runs"], responses=_ERRORS)
 
 
 @runs_router.get("/runs", response_model=list[RunSummary], summary="Finished runs")
@@ -514,7 +521,6 @@ def run_layer(
 
 @runs_router.get(
     "/runs/{run_id}/report",
-    response_class=HTMLResponse,
     responses={
         **_ERRORS,
         200: {"content": {"text/html": {}}, "description": "The self-contained report."},
@@ -550,7 +556,6 @@ _MEDIA = {
 
 @runs_router.get(
     "/runs/{run_id}/files/{file_path:path}",
-    response_class=FileResponse,
     responses={
         **_ERRORS,
         200: {"content": {"application/octet-stream": {}}, "description": "The file."},
@@ -619,7 +624,7 @@ def compare_runs(
     )
 
 
-meta_router = APIRouter(tags=["meta"])
+meta_router = APIRouter(tags=["meta"], responses=_ERRORS)
 
 
 @meta_router.get("/api/health", response_model=Health, summary="Server status")
@@ -668,8 +673,15 @@ def xzmap() -> Response:
 # ---------------------------------------------------------------- the app
 
 
-def _error(status: int, detail: str, problems: list[str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": detail, "problems": problems or []})
+def _error(
+    status: int,
+    detail: str,
+    problems: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"detail": detail, "problems": problems or []}, headers=headers
+    )
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
@@ -709,7 +721,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        return _error(exc.status_code, str(exc.detail))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # list every method of every route on this path (RFC 9110)
+            methods: set[str] = set()
+            for route in _request.app.router.routes:
+                match, _ = route.matches(_request.scope)
+                if match != Match.NONE:
+                    methods |= set(getattr(route, "methods", None) or ())
+            headers["Allow"] = ", ".join(sorted(methods))
+        return _error(exc.status_code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
