@@ -20,6 +20,7 @@ from xiaozhen import __version__
 from xiaozhen.cli import assess as assess_cli
 from xiaozhen.cli import design as design_cli
 from xiaozhen.cli import layout as layout_cli
+from xiaozhen.cli import position as position_cli
 from xiaozhen.cli import region as region_cli
 from xiaozhen.cli import scenario as scenario_cli
 from xiaozhen.cli import serve as serve_cli
@@ -42,13 +43,6 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-app.add_typer(scenario_cli.app, name="scenario")
-app.add_typer(simulate_cli.app)
-app.add_typer(region_cli.app, name="region")
-app.command("serve")(serve_cli.serve)
-app.add_typer(assess_cli.app, name="assess")
-app.add_typer(layout_cli.app, name="layout")
-app.add_typer(design_cli.app, name="design")
 
 
 def _version(value: bool) -> None:
@@ -109,6 +103,17 @@ def plan(
         progress.update(task, completed=len(names), description="done")
     typer.echo(f"Run folder: {folder}")
     typer.echo(f"Report:     {folder / 'report.html'}")
+
+
+# Command groups in pipeline order (after `plan`, which is defined above).
+app.add_typer(scenario_cli.app, name="scenario")
+app.add_typer(region_cli.app, name="region")
+app.add_typer(assess_cli.app, name="assess")
+app.add_typer(position_cli.app, name="position")
+app.add_typer(layout_cli.app, name="layout")
+app.add_typer(design_cli.app, name="design")
+app.add_typer(simulate_cli.app)  # simulate, calibrate, compare
+app.command("serve")(serve_cli.serve)
 
 
 def main(argv: list[str] | None = None) -> None:
