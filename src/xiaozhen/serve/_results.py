@@ -128,7 +128,7 @@ def _csv(run_dir: Path, rel: str) -> pd.DataFrame | None:
         return None
 
 
-def run_indicators(run_dir: Path) -> list[tuple[str, float | str | None, str]]:
+def _run_indicators(run_dir: Path) -> list[tuple[str, float | str | None, str]]:
     """Key indicators ``(name, value, source file)`` read from whatever the run holds.
 
     * the scenario's main levers (towns, budgets, balance share) from the manifest;
@@ -175,7 +175,7 @@ def run_indicators(run_dir: Path) -> list[tuple[str, float | str | None, str]]:
     return out
 
 
-def run_charts(run_dir: Path, *, max_charts: int = 8) -> list[tuple[str, str]]:
+def _run_charts(run_dir: Path, *, max_charts: int = 8) -> list[tuple[str, str]]:
     """SVG charts ``(caption, svg)`` of a run: stage timings, trajectories, indicator thresholds.
 
     Trajectories are read from CSVs with a ``year`` column: each numeric column ``v`` is a line,
@@ -255,7 +255,7 @@ def run_charts(run_dir: Path, *, max_charts: int = 8) -> list[tuple[str, str]]:
     return charts
 
 
-def list_layers(run_dir: Path) -> list[tuple[str, str, str | None, int]]:
+def _list_layers(run_dir: Path) -> list[tuple[str, str, str | None, int]]:
     """Map layers of a run: ``(file, layer, geometry type, features)`` of every GeoPackage."""
     import pyogrio
 
@@ -333,3 +333,34 @@ def _layer_spec(path: str, _mtime: int, layer: str, title: str) -> dict[str, Any
             colour="#7b3294",
         )
     return spec.to_dict()
+
+
+def _version(run_dir: Path) -> int:
+    """Run folders are immutable once committed (replaced whole): the manifest's mtime is a key."""
+    return (run_dir / "manifest.json").stat().st_mtime_ns
+
+
+@lru_cache(maxsize=64)
+def _cached(kind: str, folder: str, _version: int) -> Any:
+    run_dir = Path(folder)
+    if kind == "indicators":
+        return tuple(_run_indicators(run_dir))
+    if kind == "charts":
+        return tuple(_run_charts(run_dir))
+    return tuple(_list_layers(run_dir))
+
+
+def run_indicators(run_dir: Path) -> list[tuple[str, float | str | None, str]]:
+    """Key indicators ``(name, value, source file)`` of a run (cached per run version); see
+    :func:`_run_indicators`."""
+    return list(_cached("indicators", str(run_dir), _version(run_dir)))
+
+
+def run_charts(run_dir: Path) -> list[tuple[str, str]]:
+    """SVG charts ``(caption, svg)`` of a run (cached per run version); see :func:`_run_charts`."""
+    return list(_cached("charts", str(run_dir), _version(run_dir)))
+
+
+def list_layers(run_dir: Path) -> list[tuple[str, str, str | None, int]]:
+    """GeoPackage layers ``(file, layer, geometry type, features)`` of a run (cached)."""
+    return list(_cached("layers", str(run_dir), _version(run_dir)))
