@@ -70,6 +70,7 @@ def show(
         write_text_atomic(join_report, census_join_report(counties.index).to_csv(index=False))
         typer.echo(f"Join report written to {join_report}")
 
+
 from xiaozhen.cli.region_grid import register as _register_grid  # noqa: E402
 
 _register_grid(app)
