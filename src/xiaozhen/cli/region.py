@@ -9,11 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xiaozhen.cli import region_grid
 from xiaozhen.errors import ConfigError
 
 app = typer.Typer(
     help="The bundled Zhejiang counties, their attributes, and county grids.", no_args_is_help=True
 )
+region_grid.register(app)  # region import, region synth
 
 
 @app.command("show")
@@ -69,8 +71,3 @@ def show(
     if join_report is not None:
         write_text_atomic(join_report, census_join_report(counties.index).to_csv(index=False))
         typer.echo(f"Join report written to {join_report}")
-
-
-from xiaozhen.cli.region_grid import register as _register_grid  # noqa: E402
-
-_register_grid(app)
