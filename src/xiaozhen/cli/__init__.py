@@ -25,6 +25,7 @@ from xiaozhen.cli import region as region_cli
 from xiaozhen.cli import scenario as scenario_cli
 from xiaozhen.cli import serve as serve_cli
 from xiaozhen.cli import simulate as simulate_cli
+from xiaozhen.cli import sweep as sweep_cli
 from xiaozhen.errors import XiaozhenError
 
 __all__ = ["app", "main"]
@@ -79,9 +80,26 @@ def plan(
         "runs/latest"
     ),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Plan the focus counties as Dask tasks on a local cluster of N processes."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Plan the focus counties on a running Dask scheduler (tcp://host:port)."),
+    ] = None,
 ) -> None:
     """Run the whole chain (region → assess → position → layout → design → simulate → report)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from xiaozhen.plan import STAGES, run_plan
     from xiaozhen.scenario import load_scenario
@@ -89,9 +107,15 @@ def plan(
     parsed = load_scenario(scenario)
     names = [name for name, _ in STAGES] + ["report"]
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
         task = progress.add_task("starting", total=len(names))
+        county_task = progress.add_task("counties (Dask tasks)", total=0, visible=False)
 
         def on_stage(name: str) -> None:
             done = names.index(name)
@@ -99,7 +123,15 @@ def plan(
                 task, completed=done, description=f"stage {done + 1}/{len(names)}: {name}"
             )
 
-        folder = run_plan(parsed, out, force=force, scenario_path=scenario, on_stage=on_stage)
+        with sweep_cli.county_executor(scheduler, workers, progress, county_task) as executor:
+            folder = run_plan(
+                parsed,
+                out,
+                force=force,
+                scenario_path=scenario,
+                on_stage=on_stage,
+                executor=executor,
+            )
         progress.update(task, completed=len(names), description="done")
     typer.echo(f"Run folder: {folder}")
     typer.echo(f"Report:     {folder / 'report.html'}")
@@ -114,6 +146,7 @@ app.add_typer(layout_cli.app, name="layout")
 app.add_typer(design_cli.app, name="design")
 app.add_typer(simulate_cli.app)  # simulate, calibrate, compare
 app.command("serve")(serve_cli.serve)
+app.command("sweep")(sweep_cli.sweep)
 
 
 def main(argv: list[str] | None = None) -> None:

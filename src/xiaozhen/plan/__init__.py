@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,7 @@ def run_plan(
     force: bool = False,
     scenario_path: str | os.PathLike[str] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """Run the whole pipeline on ``scenario`` and write the run folder ``out``.
 
@@ -92,6 +94,9 @@ def run_plan(
         The scenario file, hashed into the manifest when given.
     on_stage
         Called with each stage's name before it runs (progress display).
+    executor
+        Runs the per-county stages (sites and designs) as parallel tasks, e.g. a Dask
+        ``Client.get_executor()``; results are identical to the serial run.
 
     Returns
     -------
@@ -100,6 +105,8 @@ def run_plan(
     """
     with run_folder(out, force=force) as run:
         state = PlanState(scenario=scenario, rng=np.random.default_rng(scenario.seed), run=run)
+        if executor is not None:
+            state.results["executor"] = executor
         for name in _INPUT_FILES:
             run.record_input(name, bundled_path(name))
         if scenario_path is not None:

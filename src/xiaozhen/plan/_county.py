@@ -12,6 +12,7 @@ parallel and still reproduce.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,12 +298,27 @@ def _write_county(state: PlanState, county: CountyPlan) -> ReportSection:
 
 
 def stage_counties(state: PlanState) -> None:
-    """Plan every focus county at site scale and design its towns."""
+    """Plan every focus county at site scale and design its towns.
+
+    Each county is one call of the pure function :func:`plan_county` with its own seed
+    (:func:`~xiaozhen.plan._state.child_seed`). When the run was given an executor
+    (``state.results["executor"]``, a :class:`concurrent.futures.Executor` such as a Dask
+    ``Client.get_executor()``), the counties run as tasks on it, in any order; their results are
+    put back in the scenario's order, so files and report are identical to a serial run.
+    """
     counties = state.counties
     assert counties is not None
-    plans = [
-        plan_county(state.scenario, counties, code) for code in state.scenario.region.focus_counties
-    ]
+    codes = state.scenario.region.focus_counties
+    executor: Executor | None = state.results.get("executor")
+    if executor is None or len(codes) < 2:
+        plans = [plan_county(state.scenario, counties, code) for code in codes]
+    else:
+        futures = {executor.submit(plan_county, state.scenario, counties, c): c for c in codes}
+        done: dict[str, CountyPlan] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            logger.info("county %s planned (%d/%d)", futures[future], len(done), len(codes))
+        plans = [done[code] for code in codes]
     state.results["county_plans"] = plans
     for county in plans:
         state.sections.append(_write_county(state, county))
