@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "A mistake in the input, explained."},
     404: {"model": ErrorResponse, "description": "No such run, file, county or attribute."},
+    409: {"model": ErrorResponse, "description": "The run is still queued or running."},
     422: {"model": ErrorResponse, "description": "Input failed validation; every problem listed."},
 }
 
