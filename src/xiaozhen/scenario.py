@@ -137,14 +137,14 @@ class LayoutConfig(_Section):
         source="creation batches: 37 (2015), 42 (2016), 35 (2017), 21 (2018) — BRIEF §4.4",
     )
     capital_budget_billion_yuan: float = _field(
-        250.0,
+        160.0,
         "Fixed-asset investment available for the batch over 3 years.",
         unit="billion yuan",
         gt=0.0,
         source="浙特镇办〔2015〕9号: >= 5 bn per town (3 bn for digital, finance, tourism, classic)",
     )
     land_quota_km2: float = _field(
-        45.0,
+        40.0,
         "New construction-land quota for the batch (net of idle land reused).",
         unit="km2",
         gt=0.0,

@@ -132,6 +132,7 @@ def run_plan(
                 scenario_toml=toml,
                 sections=state.sections,
                 manifest=manifest,
+                description=scenario.description,
                 sources=DATA_SOURCES,
             )
             write_text_atomic(run.file("report.html"), html)

@@ -26,6 +26,7 @@ from xiaozhen._io import write_gpkg, write_json_atomic, write_text_atomic
 from xiaozhen.assess import SiteRules, sites_from_suitability, suitability_from_layers
 from xiaozhen.assess.suitability import write_suitability_geotiff
 from xiaozhen.design import Infeasible, TownLayout, design_towns, write_town_outputs
+from xiaozhen.design._rules import USE_COLOURS, USE_NAMES
 from xiaozhen.errors import ConfigError, InfeasibleError
 from xiaozhen.layout import LayoutPlan, check_solution, layout_from_candidates
 from xiaozhen.plan._layout import town_investment_yuan
@@ -34,7 +35,11 @@ from xiaozhen.position import position_sites
 from xiaozhen.region import CountyGrid, synth_county
 from xiaozhen.report import (
     Figure,
+    MapFigure,
     ReportSection,
+    bars_vs_threshold_svg,
+    category_layer,
+    feature_layer,
     figure_png,
     save_png,
     table_from_frame,
@@ -226,9 +231,31 @@ def _write_county(state: PlanState, county: CountyPlan) -> ReportSection:
     save_png(png, folder / "map_sites.png")
     figures.append(Figure(f"{county.name}: suitability, candidate and chosen sites.", png))
     rows = []
+    charts = []
+    layout_polygons = []
     for design in county.designs:
         if isinstance(design, TownLayout):
             paths = write_town_outputs(design, folder / "towns" / design.site_id)
+            uses = gpd.read_file(paths["gpkg"])
+            uses["town"] = design.site_id
+            layout_polygons.append(uses)
+            limited = [c for c in design.checks if c.limit != 0]
+            if limited:
+                charts.append(
+                    bars_vs_threshold_svg(
+                        [c.name.replace("_", " ") for c in limited],
+                        [c.value for c in limited],
+                        [c.limit for c in limited],
+                        # a minimum's slack is value − limit, a maximum's limit − value
+                        senses=[
+                            "min" if abs(c.value - c.limit - c.slack) < 1e-9 else "max"
+                            for c in limited
+                        ],
+                        title=f"Town {design.site_id}: every check as value ÷ limit "
+                        "(green passes; 1 is the limit)",
+                        normalise=True,
+                    )
+                )
             figures.append(
                 Figure(
                     f"{county.name} town {design.site_id}: production–living–ecological layout.",
@@ -271,6 +298,55 @@ def _write_county(state: PlanState, county: CountyPlan) -> ReportSection:
             ]
         ]
         tables.insert(0, table_from_frame("Chosen sites", pd.DataFrame(shown)))
+    layers = []
+    if len(county.sites):
+        sites_wgs = county.sites.reset_index()
+        layers.append(
+            feature_layer(
+                sites_wgs,
+                name="Candidate sites 候选地块",
+                colour="#1f77b4",
+                label_column="site_id",
+                popup_columns=("suitability", "best_industry", "fringe", "developable_km2"),
+                fill_opacity=0.25,
+            )
+        )
+    if len(county.chosen):
+        layers.append(
+            category_layer(
+                county.chosen.reset_index(),
+                "best_industry",
+                name="Chosen towns 入选小镇",
+                label_column="site_id",
+                popup_columns=("best_industry", "fit", "suitability", "drivers"),
+            )
+        )
+    if layout_polygons:
+        cells = pd.concat(layout_polygons, ignore_index=True)
+        palette = {
+            USE_NAMES[u]: "#{:02x}{:02x}{:02x}".format(*USE_COLOURS[u][:3]) for u in USE_COLOURS
+        }
+        layers.append(
+            category_layer(
+                gpd.GeoDataFrame(cells, crs=county.chosen.crs),
+                "name",
+                name="Town layouts 小镇布局",
+                colours=palette,
+                label_column="name_zh",
+                popup_columns=("town", "name_zh", "ple", "area_km2"),
+                stroke="#555555",
+                weight=0.2,
+            )
+        )
+    maps = (
+        (
+            MapFigure(
+                f"{county.name}: candidate sites, chosen towns and their layouts.", tuple(layers)
+            ),
+        )
+        if layers
+        else ()
+    )
     result = county.layout.result if county.layout is not None else None
     summary = (
         f"{county.name} ({county.adcode}), synthetic={county.grid.synthetic}: "
@@ -284,6 +360,8 @@ def _write_county(state: PlanState, county: CountyPlan) -> ReportSection:
         id=f"county-{county.adcode}",
         title=f"Sites and town designs · {county.name}",
         summary=summary,
+        maps=maps,
+        charts=tuple(charts),
         figures=tuple(figures),
         tables=tuple(tables),
         warnings=county.warnings,

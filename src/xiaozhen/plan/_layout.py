@@ -23,9 +23,13 @@ from xiaozhen.layout import LayoutPlan, check_solution, layout_from_candidates
 from xiaozhen.plan._state import PlanState
 from xiaozhen.report import (
     Figure,
+    MapFigure,
     ReportSection,
+    category_layer,
+    choropleth_layer,
     county_map,
     figure_png,
+    frontier_chart_svg,
     save_png,
     table_from_frame,
 )
@@ -171,7 +175,10 @@ def stage_layout_province(state: PlanState) -> None:
     assert counties is not None
     candidates = province_candidates(state)
     plan = solve_province_layout(state, candidates, balance_share=cfg.balance_share, frontier=True)
-    suburbs = solve_province_layout(state, candidates, balance_share=0.0, frontier=False)
+    # The counterfactual "suburbs only": the same model without any less-developed county.
+    suburbs = solve_province_layout(
+        state, candidates[~candidates["fringe"]], balance_share=0.0, frontier=False
+    )
     check = check_solution(plan.problem, plan.result)
     if not check.ok:
         raise RuntimeError(f"province layout violates its constraints: {check}")
@@ -236,6 +243,49 @@ def stage_layout_province(state: PlanState) -> None:
         layer="towns_by_county",
     )
     by_industry = towns["industry"].value_counts().rename("towns").to_frame()
+    assessment = state.require("county_assessment").counties
+    map_counties = (
+        counties[["name", "city", "geometry"]].join(assessment[["score", "rank"]]).join(per_county)
+    )
+    map_counties["towns"] = map_counties["towns"].fillna(0).astype(int)
+    map_counties["industries"] = map_counties["industries"].fillna("")
+    town_points = gpd.GeoDataFrame(
+        towns.merge(counties[["seat_x", "seat_y"]], left_on="county", right_index=True),
+        geometry=gpd.points_from_xy(
+            towns["county"].map(counties["seat_x"]), towns["county"].map(counties["seat_y"])
+        ),
+        crs=counties.crs,
+    )
+    town_points["label"] = town_points["name"] + " · " + town_points["industry"]
+    interactive = MapFigure(
+        "Counties by suitability score; the towns of the batch at their county seats "
+        "(click for details; switch layers top right).",
+        (
+            choropleth_layer(
+                map_counties,
+                "score",
+                name="County suitability 适宜性",
+                popup_columns=("city", "rank", "towns", "industries"),
+            ),
+            category_layer(
+                town_points,
+                "industry",
+                name="Towns of the batch 特色小镇",
+                label_column="label",
+                popup_columns=("industry", "investment_yuan", "start_year", "fringe"),
+            ),
+        ),
+    )
+    ok = frontier[frontier["status"] != "infeasible"]
+    frontier_chart = frontier_chart_svg(
+        ok["balance_share"].to_numpy(),
+        ok["objective"].to_numpy(),
+        title="The price of balance · 均衡布局的代价",
+        x_label="minimum share of towns in less-developed counties",
+        y_label="planning objective (benefit + coverage)",
+        point_labels=[f"{p:.1%}" for p in ok["price_of_balance"]],
+        chosen=int(np.argmin(np.abs(ok["balance_share"].to_numpy() - cfg.balance_share))),
+    )
     price = frontier.set_index("balance_share")["price_of_balance"]
     state.sections.append(
         ReportSection(
@@ -257,6 +307,8 @@ def stage_layout_province(state: PlanState) -> None:
                 ("land", f"{chosen['land'].sum():.0f} km²"),
                 ("price of balance", f"{float(price.get(cfg.balance_share, np.nan)):.1%}"),
             ),
+            maps=(interactive,),
+            charts=(frontier_chart,),
             figures=(
                 Figure("Towns per county (triangles: counties with towns).", png),
                 Figure("Balance frontier: objective and rural residents covered.", frontier_png),

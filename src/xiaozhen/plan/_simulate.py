@@ -4,7 +4,8 @@ Three programmes are simulated with the same seed, so their Monte Carlo draws ar
 comparisons are per-draw differences:
 
 * ``programme``: the towns the layout stage chose (with the scenario's balance share);
-* ``suburbs_only``: the towns chosen with a balance share of zero;
+* ``suburbs_only``: the towns chosen by the same model from the candidates outside the
+  less-developed counties only;
 * ``no_towns``: the baseline without the programme.
 """
 
@@ -12,13 +13,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from xiaozhen.evaluate.compare import compare_runs
 from xiaozhen.evaluate.outputs import write_simulation_outputs
 from xiaozhen.plan._state import PlanState
-from xiaozhen.report import Figure, ReportSection, figure_png, table_from_frame, use_cjk_font
+from xiaozhen.report import (
+    Band,
+    Chart,
+    ReportSection,
+    Series,
+    line_chart_svg,
+    table_from_frame,
+)
 from xiaozhen.simulate import simulate
 
 __all__ = ["KEY_INDICATORS", "stage_simulate"]
@@ -37,26 +44,25 @@ _PROGRAMMES = ("programme", "suburbs_only", "no_towns")
 _COLOURS = {"programme": "#0b6e4f", "suburbs_only": "#1f77b4", "no_towns": "#7f7f7f"}
 
 
-def _trajectory_png(indicators: dict[str, pd.DataFrame], name: str, label: str) -> bytes | None:
-    use_cjk_font()
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    drawn = False
+def _trajectory_chart(indicators: dict[str, pd.DataFrame], name: str, label: str) -> Chart | None:
+    series = []
     for programme, frame in indicators.items():
         rows = frame[frame["indicator"] == name].sort_values("year")
-        if rows.empty:
+        if rows.empty or not rows["p95"].abs().gt(0).any():
             continue
-        drawn = True
-        colour = _COLOURS[programme]
-        ax.fill_between(rows["year"], rows["p05"], rows["p95"], color=colour, alpha=0.18, lw=0)
-        ax.plot(rows["year"], rows["p50"], color=colour, lw=1.8, label=programme.replace("_", " "))
-    if not drawn:
-        plt.close(fig)
+        series.append(
+            Series(
+                programme.replace("_", " "),
+                rows["year"].to_numpy(),
+                rows["p50"].to_numpy(),
+                bands=(Band(rows["p05"].to_numpy(), rows["p95"].to_numpy(), "5–95 %"),),
+                colour=_COLOURS[programme],
+            )
+        )
+    if not series:
         return None
-    ax.set_title(label)
-    ax.set_xlabel("year")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return figure_png(fig)
+    thresholds = [(1.9, "2025 target < 1.9")] if name == "income_ratio" else []
+    return line_chart_svg(series, title=label, y_label=label, thresholds=thresholds)
 
 
 def stage_simulate(state: PlanState) -> None:
@@ -104,10 +110,10 @@ def stage_simulate(state: PlanState) -> None:
                 index=False,
             )
         )
-    figures = [
-        Figure(f"{label}: median and 5–95 % band over {cfg.draws} draws.", png)
+    charts = [
+        chart
         for name, label in KEY_INDICATORS.items()
-        if (png := _trajectory_png(indicators, name, label)) is not None
+        if (chart := _trajectory_chart(indicators, name, label)) is not None
     ]
     state.results["simulate_folder"] = Path(folder)
     final_year = cfg.start_year + cfg.years
@@ -122,7 +128,7 @@ def stage_simulate(state: PlanState) -> None:
                 f"{state.scenario.seed}). Programmes share their draws, so differences are paired. "
                 "Levels carry calibration error; read differences between programmes."
             ),
-            figures=tuple(figures),
+            charts=tuple(charts),
             tables=tuple(tables),
             notes=(
                 "County incomes are estimated (no open county income data): provincial urban and "
