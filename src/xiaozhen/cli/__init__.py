@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="xiaozhen", standalone_mode=False)
+        code = app(args=args, prog_name="xiaozhen", standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into a returned exit code 130 in this mode
+            raise KeyboardInterrupt
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
