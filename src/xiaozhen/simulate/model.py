@@ -733,7 +733,12 @@ def _economy(
     income[:, LO, n_c : 2 * n_c] = lo_r
     income[:, HI, n_c : 2 * n_c] = lo_r * psi
     demand_jobs = demand / np.maximum(nonfarm_wage, 1.0)
-    rural_employment = lf + nonfarm_workers + comm_c + demand_jobs
+    # Jobs supported by town demand are filled by the rural labour force first (there is no
+    # unemployment pool in the model), so employment never exceeds the labour force.
+    rural_employment = np.minimum(
+        lf + nonfarm_workers + comm_c + demand_jobs,
+        np.maximum(par["participation"] * rural_pop, lf + comm_c),
+    )
 
     # housing cost
     rho_h = np.where(kind[None, :] == TOWN, rho / par["reference_density"], rho / base["rho0"])
