@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xiaozhen.sweep import pareto_front, sobol_indices, sweep_from_mapping, sweep_scenarios
+from xiaozhen.sweep import (
+    TASK_SECONDS,
+    ResultStore,
+    pareto_front,
+    sobol_indices,
+    sweep_from_mapping,
+    sweep_scenarios,
+    write_sweep_report,
+)
 
 from .conftest import tiny_sweep
 
@@ -89,3 +99,42 @@ def test_sobol_indices_reproduce_the_ishigami_values() -> None:
     np.testing.assert_allclose(table["ST"], st_, atol=0.05)
     assert (table["S1_conf"] > 0).all()
     assert list(table.index) == paths
+
+
+def test_report_of_a_sobol_sweep_from_stored_results(tmp_path: Path) -> None:
+    """An additive output y = 2·a + b on uniform a, b has S1 = ST = (4/5, 1/5)."""
+    paths = ["policy.quota_reward_share", "policy.basic_farmland_share"]
+    spec = sweep_from_mapping(
+        tiny_sweep([{"path": p, "low": 0.0, "high": 1.0} for p in paths], kind="sobol", n=256)
+    )
+    expanded = sweep_scenarios(spec)
+    store = ResultStore.in_folder(tmp_path)
+    for digest, scenario in expanded.scenarios.items():
+        a, b = scenario.policy.quota_reward_share, scenario.policy.basic_farmland_share
+        store.write(
+            {
+                "digest": digest,
+                "status": "ok",
+                "rural_income_vs_no_towns": 2 * a + b,
+                "fiscal_cost_total_bn_yuan": a + b,
+                "price_of_balance": 0.0,
+                TASK_SECONDS: 0.1,
+            }
+        )
+    summary = write_sweep_report(spec, tmp_path)
+    sens = summary.sensitivity.set_index(["indicator", "parameter"])
+    gain = sens.loc["rural_income_vs_no_towns"]
+    np.testing.assert_allclose(gain["S1"], [0.8, 0.2], atol=0.03)
+    np.testing.assert_allclose(gain["ST"], [0.8, 0.2], atol=0.03)
+    # the Pareto front of gain (max) vs cost (min): more a for the same cost is always better,
+    # so every front point has b small relative to a; check against brute force on the table
+    table = summary.table
+    front = summary.fronts["rural_income_vs_no_towns vs fiscal_cost_total_bn_yuan"]
+    mask = _brute_force(
+        table["fiscal_cost_total_bn_yuan"].to_numpy(), table["rural_income_vs_no_towns"].to_numpy()
+    )
+    assert sorted(front.index) == sorted(table.index[mask])
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Sobol" in html
+    assert "data:image/png;base64," in html  # the S1/ST bar chart
+    assert (tmp_path / "sensitivity.csv").read_text(encoding="utf-8").startswith("indicator,")
