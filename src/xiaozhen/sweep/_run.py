@@ -157,7 +157,11 @@ def run_sweep(
                 for future in distributed.as_completed(futures):
                     digest = str(future.key).removeprefix("xiaozhen-")
                     if future.status != "finished":
-                        error = repr(future.exception())
+                        error = (
+                            "cancelled"
+                            if future.status == "cancelled"
+                            else repr(future.exception())
+                        )
                         logger.error("scenario %s failed: %s", digest[:12], error)
                         failed.append((digest, error))
                         continue
