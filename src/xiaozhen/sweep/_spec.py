@@ -274,6 +274,22 @@ def _base_scenario(raw: Any, folder: Path, problems: list[str]) -> Scenario | No
     return None
 
 
+def _parsable_parts(raw: Mapping[str, Any]) -> tuple[SweepDesign, list[SweepParameter]]:
+    """The design and the parameters that parse, to check them when other keys are wrong."""
+    try:
+        design = SweepDesign.model_validate(raw.get("design", {}))
+    except ValidationError:
+        design = SweepDesign()
+    params = []
+    items = raw.get("parameters", [])
+    for item in items if isinstance(items, list) else []:
+        try:
+            params.append(SweepParameter.model_validate(item))
+        except ValidationError:
+            continue
+    return design, params
+
+
 def sweep_from_mapping(
     data: Mapping[str, Any], *, folder: str | Path = ".", source: str = ""
 ) -> SweepSpec:
@@ -307,8 +323,9 @@ def sweep_from_mapping(
                 problems.append(f"{loc}: unknown key{_did_you_mean(key, keys)}")
             else:
                 problems.append(f"{loc}: {err['msg']} (received {err.get('input')!r})")
-    if spec is not None and base is not None:
-        problems += _check_parameters(spec.design, spec.parameters, base)
+    if base is not None:
+        design, params = (spec.design, spec.parameters) if spec else _parsable_parts(raw)
+        problems += _check_parameters(design, params, base)
     if problems:
         raise ConfigError(_listing("sweep", problems))
     assert spec is not None
