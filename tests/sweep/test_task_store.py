@@ -46,8 +46,8 @@ def test_record_respects_the_layout_constraints(balanced: dict[str, Any]) -> Non
     assert r["investment_bn_yuan"] <= 90.0 + 1e-9
     assert r["land_km2"] <= 20.0 + 1e-9
     # a balance constraint can only cost objective: price of balance in [0, 1)
-    assert r["objective"] <= r["objective_suburbs_only"] + 1e-6
-    assert r["price_of_balance"] == pytest.approx(1 - r["objective"] / r["objective_suburbs_only"])
+    assert r["objective"] <= r["objective_balance_0"] + 1e-6
+    assert r["price_of_balance"] == pytest.approx(1 - r["objective"] / r["objective_balance_0"])
     assert 0.0 <= r["price_of_balance"] < 1.0
     assert r["final_year"] == 2024
     assert r["income_ratio_p05"] <= r["income_ratio"] <= r["income_ratio_p95"]

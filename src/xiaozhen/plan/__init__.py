@@ -104,9 +104,12 @@ def run_plan(
         The run folder.
     """
     with run_folder(out, force=force) as run:
-        state = PlanState(scenario=scenario, rng=np.random.default_rng(scenario.seed), run=run)
-        if executor is not None:
-            state.results["executor"] = executor
+        state = PlanState(
+            scenario=scenario,
+            rng=np.random.default_rng(scenario.seed),
+            run=run,
+            executor=executor,
+        )
         for name in _INPUT_FILES:
             run.record_input(name, bundled_path(name))
         if scenario_path is not None:

@@ -12,7 +12,7 @@ parallel and still reproduce.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -380,14 +380,14 @@ def stage_counties(state: PlanState) -> None:
 
     Each county is one call of the pure function :func:`plan_county` with its own seed
     (:func:`~xiaozhen.plan._state.child_seed`). When the run was given an executor
-    (``state.results["executor"]``, a :class:`concurrent.futures.Executor` such as a Dask
+    (``state.executor``, a :class:`concurrent.futures.Executor` such as a Dask
     ``Client.get_executor()``), the counties run as tasks on it, in any order; their results are
     put back in the scenario's order, so files and report are identical to a serial run.
     """
     counties = state.counties
     assert counties is not None
     codes = state.scenario.region.focus_counties
-    executor: Executor | None = state.results.get("executor")
+    executor = state.executor
     if executor is None or len(codes) < 2:
         plans = [plan_county(state.scenario, counties, code) for code in codes]
     else:

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from xiaozhen._io import write_gpkg, write_text_atomic
+from xiaozhen.assess import CountyAssessment
 from xiaozhen.layout import LayoutPlan, check_solution, layout_from_candidates
 from xiaozhen.plan._state import PlanState
+from xiaozhen.position import PositioningResult
 from xiaozhen.report import (
     Figure,
     MapFigure,
@@ -33,6 +36,7 @@ from xiaozhen.report import (
     save_png,
     table_from_frame,
 )
+from xiaozhen.scenario import Scenario
 
 __all__ = ["INVESTMENT_YUAN", "province_candidates", "stage_layout_province"]
 
@@ -53,18 +57,19 @@ def town_investment_yuan(industry: str) -> float:
     return INVESTMENT_YUAN.get(key, INVESTMENT_YUAN["default"])
 
 
-def province_candidates(state: PlanState) -> pd.DataFrame:
+def province_candidates(
+    scenario: Scenario,
+    counties: gpd.GeoDataFrame,
+    assessment: CountyAssessment,
+    positioning: PositioningResult,
+) -> pd.DataFrame:
     """The (county, industry) candidate table for the province-scale layout."""
-    cfg = state.scenario.layout
-    counties = state.counties
-    assert counties is not None
-    assessment = state.require("county_assessment").counties
-    positioning = state.require("county_positioning")
+    cfg = scenario.layout
     fit = positioning.fit
     free = counties["area_km2"] * (1.0 - counties["lc_urban"] - counties["lc_water"])
     eligible = counties.index[free >= cfg.min_free_land_km2]
-    q_suit = assessment["score"].rank(pct=True)
-    less = state.scenario.region.less_developed
+    q_suit = assessment.counties["score"].rank(pct=True)
+    less = scenario.region.less_developed
     fringe = counties.index.isin(list(less)) if less is not None else counties["less_developed"]
     fringe = pd.Series(np.asarray(fringe, dtype=bool), index=counties.index)
     rows = []
@@ -93,9 +98,7 @@ def province_candidates(state: PlanState) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("candidate")
 
 
-def _demand(state: PlanState) -> pd.DataFrame:
-    counties = state.counties
-    assert counties is not None
+def _demand(counties: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "x": counties["seat_x"],
@@ -107,13 +110,18 @@ def _demand(state: PlanState) -> pd.DataFrame:
 
 
 def solve_province_layout(
-    state: PlanState, candidates: pd.DataFrame, *, balance_share: float, frontier: bool
+    scenario: Scenario,
+    counties: gpd.GeoDataFrame,
+    candidates: pd.DataFrame,
+    *,
+    balance_share: float,
+    frontier: bool,
 ) -> LayoutPlan:
     """Solve the province planning model at ``balance_share`` (frontier optional)."""
-    cfg = state.scenario.layout
+    cfg = scenario.layout
     return layout_from_candidates(
         candidates,
-        demand=_demand(state),
+        demand=_demand(counties),
         service_radius_m=SERVICE_RADIUS_M,
         budget=cfg.capital_budget_billion_yuan * 1e9,
         land_quota_km2=cfg.land_quota_km2,
@@ -173,11 +181,22 @@ def stage_layout_province(state: PlanState) -> None:
     cfg = state.scenario.layout
     counties = state.counties
     assert counties is not None
-    candidates = province_candidates(state)
-    plan = solve_province_layout(state, candidates, balance_share=cfg.balance_share, frontier=True)
+    candidates = province_candidates(
+        state.scenario,
+        counties,
+        state.require("county_assessment"),
+        state.require("county_positioning"),
+    )
+    plan = solve_province_layout(
+        state.scenario, counties, candidates, balance_share=cfg.balance_share, frontier=True
+    )
     # The counterfactual "suburbs only": the same model without any less-developed county.
     suburbs = solve_province_layout(
-        state, candidates[~candidates["fringe"]], balance_share=0.0, frontier=False
+        state.scenario,
+        counties,
+        candidates[~candidates["fringe"]],
+        balance_share=0.0,
+        frontier=False,
     )
     check = check_solution(plan.problem, plan.result)
     if not check.ok:
@@ -216,7 +235,6 @@ def stage_layout_province(state: PlanState) -> None:
     mapped = counties[["name", "geometry"]].join(per_county)
     mapped["towns"] = mapped["towns"].fillna(0).astype(int)
     seats = counties.loc[counties.index.isin(towns["county"])]
-    import geopandas as gpd
 
     points = gpd.GeoDataFrame(
         seats[["name"]],

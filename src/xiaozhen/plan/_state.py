@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class PlanState:
     rng: np.random.Generator
     run: RunFolder
     counties: gpd.GeoDataFrame | None = None
+    executor: Executor | None = None  # per-county tasks run here when given (e.g. Dask)
     sections: list[ReportSection] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
 

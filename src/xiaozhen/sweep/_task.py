@@ -9,7 +9,7 @@ county assessment for each (method, weights) and the positioning for each neighb
 Record (one row; medians are over the Monte Carlo draws, paired draws share the scenario seed):
 
 * layout: ``towns``, ``fringe_towns``, ``fringe_share``, ``objective`` (planning objective at the
-  scenario's balance share), ``objective_suburbs_only`` (balance share 0),
+  scenario's balance share), ``objective_balance_0`` (balance share 0),
   ``price_of_balance`` :math:`= 1 - z(s)/z(0)` (Bertsimas, Farias & Trichakis 2011),
   ``investment_bn_yuan``, ``land_km2``, ``layout_status``, ``layout_gap``;
 * for each province indicator of :func:`xiaozhen.evaluate.province_indicators` at the final year:
@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -70,33 +70,28 @@ def _positioning(penalty: float) -> Any:
 def _province(scenario: Scenario, years: Sequence[int]) -> dict[str, Any]:
     from xiaozhen.evaluate import province_indicators
     from xiaozhen.plan._layout import province_candidates, solve_province_layout, towns_table
-    from xiaozhen.plan._state import PlanState
-    from xiaozhen.runs import RunFolder
     from xiaozhen.simulate import simulate
 
     counties = _counties()
-    # The province stages read the scenario, the counties and earlier results from the state;
-    # these calls never touch the run folder, so the sweep passes none.
-    state = PlanState(
-        scenario=scenario,
-        rng=np.random.default_rng(scenario.seed),
-        run=cast(RunFolder, None),
-        counties=counties,
-    )
-    state.results["county_assessment"] = _assessment(
-        scenario.assess.method, scenario.assess.weights
-    )
-    state.results["county_positioning"] = _positioning(scenario.position.neighbour_penalty)
     record: dict[str, Any] = {}
-    candidates = province_candidates(state)
+    candidates = province_candidates(
+        scenario,
+        counties,
+        _assessment(scenario.assess.method, scenario.assess.weights),
+        _positioning(scenario.position.neighbour_penalty),
+    )
     share = scenario.layout.balance_share
     try:
-        plan = solve_province_layout(state, candidates, balance_share=share, frontier=False)
-        suburbs = solve_province_layout(state, candidates, balance_share=0.0, frontier=False)
+        plan = solve_province_layout(
+            scenario, counties, candidates, balance_share=share, frontier=False
+        )
+        unconstrained = solve_province_layout(
+            scenario, counties, candidates, balance_share=0.0, frontier=False
+        )
     except InfeasibleError as exc:
         return {"status": "infeasible", "message": str(exc)}
     chosen = plan.chosen
-    base_objective = suburbs.result.objective
+    base_objective = unconstrained.result.objective
     record.update(
         status="ok",
         message="",
@@ -104,7 +99,7 @@ def _province(scenario: Scenario, years: Sequence[int]) -> dict[str, Any]:
         fringe_towns=int(chosen["fringe"].sum()),
         fringe_share=float(chosen["fringe"].mean()) if len(chosen) else 0.0,
         objective=float(plan.result.objective),
-        objective_suburbs_only=float(base_objective),
+        objective_balance_0=float(base_objective),
         price_of_balance=(
             1.0 - float(plan.result.objective) / float(base_objective) if base_objective else 0.0
         ),
