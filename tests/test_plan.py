@@ -85,7 +85,15 @@ def test_simulation_outputs_and_comparisons(run, scenario):
 
 def test_report_has_every_stage(run):
     html = (run / "report.html").read_text(encoding="utf-8")
-    for section in ("region", "assess", "position", "layout", "county-330523", "simulate"):
+    for section in (
+        "overview",
+        "region",
+        "assess",
+        "position",
+        "layout",
+        "county-330523",
+        "simulate",
+    ):
         assert f'id="{section}"' in html
     assert "安吉县" in html
     scenario_copy = tomllib.loads((run / "scenario.toml").read_text(encoding="utf-8"))

@@ -20,6 +20,7 @@ from xiaozhen._io import write_text_atomic
 from xiaozhen.plan._assess import stage_assess, stage_position
 from xiaozhen.plan._county import stage_counties
 from xiaozhen.plan._layout import stage_layout_province
+from xiaozhen.plan._overview import overview_section
 from xiaozhen.plan._region import stage_region
 from xiaozhen.plan._simulate import stage_simulate
 from xiaozhen.plan._state import PlanState, Stage, child_seed
@@ -133,7 +134,7 @@ def run_plan(
             html = render_report(
                 title=scenario.name,
                 scenario_toml=toml,
-                sections=state.sections,
+                sections=[overview_section(state), *state.sections],
                 manifest=manifest,
                 description=scenario.description,
                 sources=DATA_SOURCES,
