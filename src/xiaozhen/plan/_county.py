@@ -24,7 +24,7 @@ import pandas as pd
 
 from xiaozhen._io import write_gpkg, write_json_atomic, write_text_atomic
 from xiaozhen.assess import SiteRules, sites_from_suitability, suitability_from_layers
-from xiaozhen.assess.suitability import write_suitability_geotiff
+from xiaozhen.assess.suitability import SuitabilityResult, write_suitability_geotiff
 from xiaozhen.design import Infeasible, TownLayout, design_towns, write_town_outputs
 from xiaozhen.design._rules import USE_COLOURS, USE_NAMES
 from xiaozhen.errors import ConfigError, InfeasibleError
@@ -62,6 +62,7 @@ class CountyPlan:
     adcode: str
     name: str
     grid: CountyGrid
+    suitability: SuitabilityResult
     sites: gpd.GeoDataFrame
     chosen: gpd.GeoDataFrame
     layout: LayoutPlan | None
@@ -158,7 +159,7 @@ def plan_county(scenario: Scenario, counties: gpd.GeoDataFrame, adcode: str) -> 
     name = str(counties.loc[adcode, "name"])
     if sites.empty:
         warnings.append(f"{name}: no site meets the site rules; no town can be placed")
-        return CountyPlan(adcode, name, grid, sites, sites, None, (), tuple(warnings))
+        return CountyPlan(adcode, name, grid, suit, sites, sites, None, (), tuple(warnings))
     positioning = position_sites(
         sites,
         counties,
@@ -182,7 +183,9 @@ def plan_county(scenario: Scenario, counties: gpd.GeoDataFrame, adcode: str) -> 
     for design in designs:
         if isinstance(design, Infeasible):
             warnings.append(f"{name} site {design.site_id}: {design.message}")
-    return CountyPlan(adcode, name, grid, sites, chosen, plan, tuple(designs), tuple(warnings))
+    return CountyPlan(
+        adcode, name, grid, suit, sites, chosen, plan, tuple(designs), tuple(warnings)
+    )
 
 
 def _site_map(
@@ -207,7 +210,7 @@ def _site_map(
 
 def _write_county(state: PlanState, county: CountyPlan) -> ReportSection:
     folder = state.run.file(f"counties/{county.adcode}/.keep").parent
-    suit = suitability_from_layers(county.grid, weights="fixed")
+    suit = county.suitability
     write_suitability_geotiff(suit, folder / "suitability.tif")
     write_json_atomic(folder / "grid_metadata.json", county.grid.metadata)
     figures: list[Figure] = []
