@@ -12,6 +12,7 @@ from xiaozhen.errors import InputDataError
 from xiaozhen.region.travel import (
     grid_graph,
     speed_surface_kmh,
+    sweep_travel_time,
     travel_time_minutes,
     walking_speed_kmh,
 )
@@ -67,6 +68,8 @@ def test_matches_networkx_on_random_grids(seed: int) -> None:
     sources = [0, w * h - 1] if v[-1, -1] > 0 else [0]
     ref = nx.multi_source_dijkstra_path_length(g, sources)
     tt = travel_time_minutes(v, cell, sources).ravel()
+    tt_sweep = travel_time_minutes(v, cell, sources, method="sweep").ravel()
+    np.testing.assert_allclose(tt_sweep, tt, rtol=1e-6)
     for node in range(h * w):
         if node in ref:
             assert tt[node] == pytest.approx(ref[node], rel=1e-6)
@@ -97,3 +100,64 @@ def test_speed_surface_and_errors() -> None:
         travel_time_minutes(np.ones((2, 2)), 100.0, [])
     with pytest.raises(InputDataError, match=r"must lie in \[0, 4\)"):
         travel_time_minutes(np.ones((2, 2)), 100.0, [9])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sweep_equals_scipy_dijkstra(seed: int) -> None:
+    """The row-sweep solver reproduces scipy's Dijkstra on random grids with barriers and offsets."""
+    rng = np.random.default_rng(seed)
+    h, w = (int(x) for x in rng.integers(1, 40, 2))
+    v = rng.uniform(1.0, 100.0, (h, w)).astype(np.float32)
+    v[rng.random((h, w)) < rng.uniform(0.0, 0.45)] = 0.0
+    src = rng.choice(h * w, size=min(4, h * w), replace=False)
+    offsets = rng.uniform(0.0, 5.0, src.size)
+    ref = travel_time_minutes(v, 50.0, src, source_offsets_min=offsets, method="dijkstra")
+    got = travel_time_minutes(v, 50.0, src, source_offsets_min=offsets, method="sweep")
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-6)
+
+
+def test_sweep_follows_a_serpentine_road() -> None:
+    """A road that turns back up and down many times: the sweeps repeat until nothing changes."""
+    h, w = 21, 15
+    v = np.full((h, w), 0.0)  # walls everywhere but the corridor
+    down = True
+    corridor = []
+    for c in range(0, w, 2):
+        rows = range(h) if down else range(h - 1, -1, -1)
+        corridor += [(rr, c) for rr in rows]
+        if c + 1 < w:
+            end = h - 1 if down else 0
+            corridor.append((end, c + 1))
+        down = not down
+    for rr, cc in corridor:
+        v[rr, cc] = 6.0  # 100 m per minute
+    times, sweeps = sweep_travel_time(v, 100.0, np.array([0]), np.zeros(1))
+    ref = travel_time_minutes(v, 100.0, [0], method="dijkstra")
+    np.testing.assert_allclose(times, ref, rtol=1e-6)
+    assert sweeps > 4  # the corridor turns back 7 times: more than one round of sweeps
+    assert np.isfinite(times).sum() == len(corridor)
+
+
+def test_unknown_method_is_refused() -> None:
+    with pytest.raises(InputDataError, match="method: expected 'auto', 'sweep' or 'dijkstra'"):
+        travel_time_minutes(np.ones((2, 2)), 100.0, [0], method="astar")  # type: ignore[arg-type]
+
+
+def test_sweep_equals_dijkstra_on_a_synthetic_county() -> None:
+    """Rivers, lakes and winding roads of a generated county: both solvers agree everywhere."""
+    from xiaozhen.region.synth import synth_county
+
+    grid = synth_county("330381", seed=3)
+    speed = speed_surface_kmh(
+        grid.layers["road_class"].values,
+        grid.layers["slope_pct"].values,
+        water=grid.layers["water"].values,
+    )
+    src = np.array([0, speed.size // 2, speed.size - 1])
+    ref = travel_time_minutes(speed, grid.cell_size_m, src, method="dijkstra")
+    got = travel_time_minutes(speed, grid.cell_size_m, src, method="sweep")
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-6)

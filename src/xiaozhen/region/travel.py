@@ -14,22 +14,43 @@ or cell size · √2 on diagonals) costs half a step at each cell's pace:
 
 .. math:: t_{ab} = d_{ab} \\, \\frac{1}{2} \\left(\\frac{1}{v_a} + \\frac{1}{v_b}\\right).
 
-Travel time from each cell to the nearest of a set of sources is the shortest path on this graph,
-solved by one multi-source Dijkstra (:func:`scipy.sparse.csgraph.dijkstra` with
-``min_only=True``); the graph is symmetric, so "from every cell to the sources" equals "from the
-sources to every cell". Sources off the grid (a prefecture seat in another county) enter through
-the nearest passable grid cell with a fixed offset: the straight-line distance times a circuity
-factor of 1.3 (road networks are typically 1.2–1.4 × the straight line; Ballou, Rahardja & Sakai
-2002, Transp. Res. A 36:843) at expressway speed.
+Travel time from each cell to the nearest of a set of sources is the shortest path on this graph.
+The graph is symmetric, so "from every cell to the sources" equals "from the sources to every cell".
+Sources off the grid (a prefecture seat in another county) enter through the nearest passable grid
+cell with a fixed offset: the straight-line distance times a circuity factor of 1.3 (road networks
+are typically 1.2–1.4 × the straight line; Ballou, Rahardja & Sakai 2002, Transp. Res. A 36:843) at
+expressway speed.
+
+Solver
+------
+Two exact solvers give the same times (tested against each other and against networkx).
+``method="dijkstra"`` builds the explicit graph (:func:`grid_graph`, ``8·N`` edges, 96 bytes per
+cell) and runs :func:`scipy.sparse.csgraph.dijkstra` (``min_only=True``); it is the faster one
+on county grids. ``method="sweep"`` never builds the graph, for province grids where the graph
+would not fit: it computes the fixed point of Bellman's equations
+:math:`T_a = \\min(T_a, T_b + t_{ab})` by alternating sweeps (down, up, right, left, ...), as in
+fast-sweeping methods (Zhao 2005, Math. Comp. 74:603). Sweeping down, row :math:`r` first takes
+the best of its three neighbours in row :math:`r - 1`; then the whole row is relaxed along itself
+in both directions at once, exactly, with a prefix-sum identity: with :math:`C_k` the summed edge
+times from the row start to cell :math:`k`,
+
+.. math:: \\min_{j \\le k} (T_j + C_k - C_j) = C_k + \\operatorname{cummin}_{j \\le k}(T_j - C_j),
+
+one ``numpy.minimum.accumulate`` per direction (impassable edges split the row into segments, kept
+apart by a per-segment offset larger than any travel time in the row). Column sweeps do the same
+on the transposed view. A shortest path needs about one sweep per turn of its direction, so the
+sweeps stop when two opposite sweeps in a row change no cell (by more than 1e-9 relative): they
+test every edge, so Bellman's inequalities all hold and the times equal Dijkstra's. Memory is one
+float64 array of times plus row-sized temporaries. ``method="auto"`` (default) uses Dijkstra up to
+:data:`SWEEP_ABOVE_CELLS` cells and sweeps above.
 
 Assumptions: no congestion, no turn penalties, no one-way streets (roads are rasterised by class,
 the raster keeps no direction), a road cell is reachable from its off-road neighbours everywhere
 (no limited-access junctions), and cells within one cell of each other along a road share its speed.
 
-The graph is built with numpy only (no Python loop over cells): ``8·N`` edges stored in CSR with a
+The explicit graph (reference solver) is built with numpy only: ``8·N`` edges stored in CSR with a
 fixed stride of 8 per row; neighbours off the grid or impassable keep an edge of infinite weight,
-which Dijkstra never relaxes. Memory: 12 bytes per edge (float64 weight + int32 index), 96 bytes
-per cell.
+which Dijkstra never relaxes.
 """
 
 from __future__ import annotations
@@ -37,11 +58,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 from scipy.sparse.csgraph import dijkstra
 
 from xiaozhen.errors import InputDataError
@@ -49,14 +71,20 @@ from xiaozhen.region.grid import ROAD_SPEEDS_KMH, CountyGrid
 
 __all__ = [
     "CIRCUITY",
+    "SWEEP_ABOVE_CELLS",
     "grid_graph",
     "speed_surface_kmh",
+    "sweep_travel_time",
     "travel_time_minutes",
     "travel_times",
     "walking_speed_kmh",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Grids with more cells than this use the sweep solver under ``method="auto"`` (the explicit
+#: graph would take 96 bytes per cell: 0.38 GB here).
+SWEEP_ABOVE_CELLS = 4_000_000
 
 #: Ratio of road distance to straight-line distance for off-grid sources (Ballou et al. 2002).
 CIRCUITY = 1.3
@@ -150,13 +178,124 @@ def grid_graph(speed_kmh: npt.ArrayLike, cell_size_m: float) -> csr_matrix:
     return csr_matrix((data.ravel(), indices.ravel(), indptr), shape=(n, n))
 
 
+def _pace_row(speed_row: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
+    """Minutes per metre of one row of speeds (km/h); inf where the speed is 0 or NaN."""
+    v = speed_row.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pace = np.where(v > 0, 0.06 / v, np.inf)
+    pace[np.isnan(pace)] = np.inf
+    return pace
+
+
+def _relax_along_row(times: npt.NDArray[np.float64], edge: npt.NDArray[np.float64]) -> None:
+    """In place: shortest times within one row, ``edge[k]`` the time between cells k and k+1.
+
+    Both directions via the prefix-sum identity of the module docstring; an infinite edge splits
+    the row into segments, kept apart by adding ``segment * big``: every time a path inside the row
+    can have is below ``big / 2``, and a value carried across a segment boundary is at least
+    ``big`` (less rounding), so it is recognised and dropped.
+    """
+    finite = np.isfinite(times)
+    if not finite.any():
+        return
+    n = times.size
+    blocked = ~np.isfinite(edge)
+    cum = np.empty(n)
+    cum[0] = 0.0
+    np.cumsum(np.where(blocked, 0.0, edge), out=cum[1:])
+    if blocked.any():
+        seg = np.empty(n)
+        seg[0] = 0.0
+        np.cumsum(blocked, out=seg[1:])
+        big = 2.0 * (float(times[finite].max()) + float(cum[-1]) + 1.0)
+        off: npt.NDArray[np.float64] | float = seg * big
+    else:
+        big, off = np.inf, 0.0
+    key = times - cum - off  # forward: min over j <= k
+    np.minimum.accumulate(key, out=key)
+    key += cum
+    key += off
+    key[key >= 0.5 * big] = np.inf
+    np.minimum(times, key, out=times)
+    key = times + cum + off  # backward: min over j >= k
+    key = np.minimum.accumulate(key[::-1])[::-1]
+    key -= cum
+    key -= off
+    key[key >= 0.5 * big] = np.inf
+    np.minimum(times, key, out=times)
+
+
+def _sweep(
+    times: npt.NDArray[np.float64],
+    speed_kmh: npt.NDArray[np.generic],
+    cell_size_m: float,
+    forward: bool,
+) -> bool:
+    """One sweep over the rows of ``times`` (a view: rows or columns of the grid), in place.
+
+    Returns whether any cell improved by more than ``1e-9 (1 + T)`` minutes.
+    """
+    straight = 0.5 * cell_size_m
+    diagonal = 0.5 * cell_size_m * math.sqrt(2.0)
+    h, w = times.shape
+    changed = False
+    prev_pace: npt.NDArray[np.float64] | None = None
+    prev: npt.NDArray[np.float64] | None = None
+    for r in range(h) if forward else range(h - 1, -1, -1):
+        pace = _pace_row(speed_kmh[r])
+        row = times[r]
+        before = row.copy()
+        if prev is not None and prev_pace is not None:
+            cand = prev + straight * (prev_pace + pace)
+            if w > 1:
+                np.minimum(
+                    cand[1:], prev[:-1] + diagonal * (prev_pace[:-1] + pace[1:]), out=cand[1:]
+                )
+                np.minimum(
+                    cand[:-1], prev[1:] + diagonal * (prev_pace[1:] + pace[:-1]), out=cand[:-1]
+                )
+            np.minimum(row, cand, out=row)
+        if w > 1:
+            _relax_along_row(row, straight * (pace[:-1] + pace[1:]))
+        if not changed and np.any(row < before * (1.0 - 1e-9) - 1e-9):  # inf -> finite counts
+            changed = True
+        prev_pace, prev = pace, row
+    return changed
+
+
+def sweep_travel_time(
+    speed_kmh: npt.NDArray[np.generic],
+    cell_size_m: float,
+    sources: npt.NDArray[np.int64],
+    offsets_min: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], int]:
+    """Shortest times on the 8-neighbour grid by alternating sweeps (module docstring).
+
+    Sweeps go down, up, right, left, and again, until two opposite sweeps in a row change
+    nothing: between them they test all eight edges of every cell. Returns the float64 times,
+    shape of ``speed_kmh``, and the number of sweeps made.
+    """
+    h, w = speed_kmh.shape
+    times = np.full((h, w), np.inf)
+    np.minimum.at(times.reshape(-1), sources, offsets_min)
+    sweeps = 0
+    while True:
+        for view, spd in ((times, speed_kmh), (times.T, speed_kmh.T)):
+            first = _sweep(view, spd, cell_size_m, forward=True)
+            second = _sweep(view, spd, cell_size_m, forward=False)
+            sweeps += 2
+            if not (first or second):
+                np.maximum(times, 0.0, out=times)  # prefix sums may leave -1e-15 at a source
+                return times, sweeps
+
+
 def travel_time_minutes(
     speed_kmh: npt.ArrayLike,
     cell_size_m: float,
     sources: npt.ArrayLike,
     *,
     source_offsets_min: npt.ArrayLike | None = None,
-    graph: csr_matrix | None = None,
+    method: Literal["auto", "sweep", "dijkstra"] = "auto",
 ) -> npt.NDArray[np.float32]:
     """Minutes from every cell to the nearest source cell (inf where unreachable).
 
@@ -171,8 +310,10 @@ def travel_time_minutes(
     source_offsets_min
         Minutes already spent before entering each source cell (e.g. from an off-grid city);
         default 0.
-    graph
-        A graph from :func:`grid_graph` to reuse for several source sets.
+    method
+        ``"sweep"`` (no graph: float64 times + row temporaries), ``"dijkstra"`` (explicit graph +
+        scipy's Dijkstra, 96 bytes per cell) or ``"auto"``: Dijkstra up to
+        :data:`SWEEP_ABOVE_CELLS` cells (faster there), sweeps above (memory).
 
     Returns
     -------
@@ -180,6 +321,8 @@ def travel_time_minutes(
         float32 minutes, shape ``(H, W)``.
     """
     v = np.asarray(speed_kmh)
+    if v.ndim != 2:
+        raise InputDataError(f"speed_kmh: expected a 2-D array, got shape {v.shape}.")
     h, w = v.shape
     src = np.atleast_1d(np.asarray(sources, dtype=np.int64))
     if src.size == 0:
@@ -188,7 +331,6 @@ def travel_time_minutes(
         raise InputDataError(
             f"sources: cell indices must lie in [0, {h * w}); got {src.min()}..{src.max()}."
         )
-    g = grid_graph(v, cell_size_m) if graph is None else graph
     offsets = (
         np.zeros(src.size)
         if source_offsets_min is None
@@ -196,20 +338,19 @@ def travel_time_minutes(
     )
     if np.any(offsets < 0) or not np.all(np.isfinite(offsets)):
         raise InputDataError("source_offsets_min: offsets must be finite and >= 0.")
-    if np.ptp(offsets) == 0:
-        dist = dijkstra(g, directed=True, indices=np.unique(src), min_only=True) + offsets[0]
+    if method == "auto":
+        method = "sweep" if h * w > SWEEP_ABOVE_CELLS else "dijkstra"
+    if method == "sweep":
+        dist, sweeps = sweep_travel_time(v, cell_size_m, src, np.ascontiguousarray(offsets))
+        logger.debug("travel time: %d sweeps", sweeps)
+    elif method == "dijkstra":
+        dist = _dijkstra_travel_time(v, cell_size_m, src, offsets)
     else:
-        # a super-source node n with edges of weight offset (+ tiny epsilon: csgraph needs > 0)
-        n = h * w
-        extra = csr_matrix(
-            (offsets + 1e-12, (np.zeros(src.size, dtype=np.int64), src)), shape=(1, n + 1)
+        raise InputDataError(
+            f"method: expected 'auto', 'sweep' or 'dijkstra', got {method!r}; use 'auto'."
         )
-        from scipy.sparse import vstack
-
-        g_ext = csr_matrix((g.data, g.indices, g.indptr), shape=(n, n + 1))
-        full = vstack([g_ext, extra], format="csr")
-        dist = np.maximum(dijkstra(full, directed=True, indices=n, min_only=True)[:n] - 1e-12, 0.0)
     out: npt.NDArray[np.float32] = np.asarray(dist, dtype=np.float32).reshape(h, w)
+    del dist
     logger.info(
         "travel time: %d sources, %d x %d cells, median %.1f min",
         src.size,
@@ -218,6 +359,29 @@ def travel_time_minutes(
         float(np.nanmedian(out[np.isfinite(out)])) if np.isfinite(out).any() else math.nan,
     )
     return out
+
+
+def _dijkstra_travel_time(
+    v: npt.NDArray[np.generic],
+    cell_size_m: float,
+    src: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Reference solver: explicit graph + :func:`scipy.sparse.csgraph.dijkstra`."""
+    g = grid_graph(v, cell_size_m)
+    if np.ptp(offsets) == 0:
+        return np.asarray(
+            dijkstra(g, directed=True, indices=np.unique(src), min_only=True) + offsets[0]
+        )
+    # a super-source node n with edges of weight offset (+ tiny epsilon: csgraph needs > 0)
+    n = g.shape[0]
+    extra = csr_matrix(
+        (offsets + 1e-12, (np.zeros(src.size, dtype=np.int64), src)), shape=(1, n + 1)
+    )
+    g_ext = csr_matrix((g.data, g.indices, g.indptr), shape=(n, n + 1))
+    full = vstack([g_ext, extra], format="csr")
+    dist = np.asarray(dijkstra(full, directed=True, indices=n, min_only=True), dtype=np.float64)
+    return np.maximum(dist[:n] - 1e-12, 0.0)
 
 
 def _cells_of_points(
@@ -265,7 +429,6 @@ def travel_times(
     )
     inside = grid.mask
     speed[~inside & (grid.layers["road_class"].values == 0)] = 0.0  # no shortcuts outside
-    g = grid_graph(speed, grid.cell_size_m)
     pts = grid.settlements
     kinds = pts["kind"].to_numpy()
     xs, ys = shapely.get_x(pts.geometry.values), shapely.get_y(pts.geometry.values)
@@ -276,15 +439,13 @@ def travel_times(
             "settlements: no county_seat inside the grid; add one (kind = 'county_seat')."
         )
     result: dict[str, npt.NDArray[np.float32]] = {}
-    result["tt_county_seat_min"] = travel_time_minutes(
-        speed, grid.cell_size_m, cells[seat], graph=g
-    )
+    result["tt_county_seat_min"] = travel_time_minutes(speed, grid.cell_size_m, cells[seat])
     pref = kinds == "prefecture"
     if not pref.any():
         result["tt_prefecture_min"] = result["tt_county_seat_min"].copy()
     elif (pref & on_grid).any():
         result["tt_prefecture_min"] = travel_time_minutes(
-            speed, grid.cell_size_m, cells[pref & on_grid], graph=g
+            speed, grid.cell_size_m, cells[pref & on_grid]
         )
     else:
         px, py = float(xs[pref][0]), float(ys[pref][0])
@@ -295,13 +456,14 @@ def travel_times(
         entry = passable[np.argmin(d)]
         offset = float(d.min()) * CIRCUITY / (road_speeds_kmh.get(1, 100.0) * 1000 / 60)
         result["tt_prefecture_min"] = travel_time_minutes(
-            speed, grid.cell_size_m, [entry], source_offsets_min=[offset], graph=g
+            speed, grid.cell_size_m, [entry], source_offsets_min=[offset]
         )
     near = np.isin(kinds, ["county_seat", "township", "village"]) & on_grid
-    result["tt_nearest_settlement_min"] = travel_time_minutes(
-        speed, grid.cell_size_m, cells[near], graph=g
-    )
+    result["tt_nearest_settlement_min"] = travel_time_minutes(speed, grid.cell_size_m, cells[near])
     for arr in result.values():
         arr[~inside] = np.nan
-    how = "travel time: roads by class + Tobler walking, 8-neighbour Dijkstra (xiaozhen.region.travel)"
+    how = (
+        "travel time: roads by class + Tobler walking, 8-neighbour shortest paths "
+        "by row sweeps (xiaozhen.region.travel)"
+    )
     return grid.with_layers(sources=dict.fromkeys(result, how), **result)
