@@ -19,7 +19,7 @@ from xiaozhen.layout import (
 DATA = Path(__file__).resolve().parents[1] / "data" / "pmed"
 OPT = read_orlib_optima(DATA / "pmedopt.txt")
 # a representative subset for the normal suite (the full 40 run in benchmarks/bench_layout.py)
-SUBSET = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 18, 23]
+SUBSET = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 16, 18, 23]
 
 
 def test_last_duplicate_edge_wins(tmp_path: Path) -> None:
