@@ -66,7 +66,8 @@ def solve_pmedian(
     time_limit
         Seconds for the whole solve; on expiry the incumbent is returned with its proven bound.
     method
-        ``"exact"``: heuristic + Lagrangian fixing + radius MILP (García, Labbé & Marín 2011);
+        ``"exact"``: heuristic + Lagrangian fixing, then a Lagrangian branch-and-bound for
+        ``p <= 5`` or the radius MILP (García, Labbé & Marín 2011) above;
         ``"lagrangian"``: greedy + interchange with the Lagrangian bound (fast, reports a gap);
         ``"auto"``: exact up to ``AUTO_EXACT_MAX_PAIRS`` pairs.
 
@@ -95,7 +96,7 @@ def solve_pmedian(
         bound=out.bound,
         gap=relative_gap(out.objective, out.bound, maximize=False),
         status=status,
-        method="radius-milp" if out.method == "radius-milp" else "lagrangian",
+        method=out.method,
         seconds=time.perf_counter() - t0,
         info={**out.info, "p": float(p), "mean_cost": out.objective / max(total_w, 1e-300)},
     )

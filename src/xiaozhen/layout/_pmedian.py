@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 
 from xiaozhen.layout._highs import solve_milp
 from xiaozhen.layout._pmedian_bb import branch_and_bound_pmedian
+from xiaozhen.layout._result import Method
 
 logger = logging.getLogger(__name__)
 
@@ -396,7 +397,7 @@ class PMedianOutcome:
     objective: float
     bound: float
     status: str
-    method: str
+    method: Method
     info: dict[str, float]
 
 

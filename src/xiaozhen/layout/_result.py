@@ -18,6 +18,7 @@ returned with its proven bound; ``infeasible``: proven to have no solution."""
 Method = Literal[
     "radius-milp",
     "lagrangian",
+    "lagrangian-bb",
     "heuristic",
     "milp",
     "binary-search-milp",
