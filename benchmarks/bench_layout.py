@@ -116,7 +116,7 @@ def county_case(
     )
     travel = sp.csr_array((dm.data / speed_m_per_min, (dm.row, dm.col)), shape=(n_demand, n_cand))
     coverage = sp.csr_array(
-        (travel.data <= 15.0, travel.indices, travel.indptr), shape=travel.shape
+        (travel.data <= 15.0, travel.indices.copy(), travel.indptr.copy()), shape=travel.shape
     )
     coverage.eliminate_zeros()
     t_build = time.perf_counter() - t0

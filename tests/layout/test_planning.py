@@ -418,3 +418,20 @@ def test_layout_from_candidates() -> None:
         cands, demand=demand, service_radius_m=1.0, n_towns=1, frontier_shares=None
     )
     assert plan0.result.objective == 100.0
+
+
+def test_coverage_leaves_the_sparse_cost_and_callers_matrix_intact() -> None:
+    """Regression: eliminate_zeros on a matrix sharing index arrays rewrote the caller's matrix."""
+    cost = sp.csr_array(np.array([[1.0, 9.0], [9.0, 2.0], [3.0, 9.0]]))
+    before = (cost.data.copy(), cost.indices.copy(), cost.indptr.copy())
+    prob = LocationProblem(cost)
+    cov = prob.coverage(5.0)
+    assert cov.nnz == 3
+    for got, want in zip((cost.data, cost.indices, cost.indptr), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+    user_cov = sp.csr_array(
+        (np.array([True, False, True]), np.array([0, 1, 0]), np.array([0, 1, 2, 3])), shape=(3, 2)
+    )
+    kept = user_cov.indptr.copy()
+    PlanningProblem(n_candidates=2, coverage=user_cov, demand_weight=np.ones(3))
+    np.testing.assert_array_equal(user_cov.indptr, kept)

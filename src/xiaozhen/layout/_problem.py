@@ -89,7 +89,8 @@ class LocationProblem:
         """Boolean sparse matrix: candidate ``j`` covers demand ``i`` if ``cost[i, j] <= radius``."""
         if sp.issparse(self.cost):
             c = sp.csr_array(self.cost)
-            out = sp.csr_array((c.data <= radius, c.indices, c.indptr), shape=c.shape)
+            # copies of the index arrays: eliminate_zeros works in place and must not touch the cost
+            out = sp.csr_array((c.data <= radius, c.indices.copy(), c.indptr.copy()), shape=c.shape)
             out.eliminate_zeros()
             return out
         return sp.csr_array(np.asarray(self.cost) <= radius)
@@ -207,7 +208,7 @@ class PlanningProblem:
             raise ConfigError(f"n_candidates must be >= 1, got {m}")
         setv = object.__setattr__
         if self.coverage is not None:
-            cov = sp.csr_array(self.coverage, dtype=bool)
+            cov = sp.csr_array(self.coverage, dtype=bool, copy=True)  # the caller's stays intact
             cov.eliminate_zeros()
             if cov.shape[1] != m:
                 problems.append(
