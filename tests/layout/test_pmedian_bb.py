@@ -121,3 +121,17 @@ def test_tree_branches_and_proves_on_graph_instances(seed: int) -> None:
         assert out.best_cost == opt
         if probe_iter == 0:
             assert out.nodes > 1
+
+
+def test_milp_takes_over_when_the_tree_runs_out_of_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import xiaozhen.layout._pmedian as pm
+
+    cost, p = _graph_instance(5)
+    monkeypatch.setattr(pm, "TREE_TIME_SHARE", 0.0)  # the tree stops at once
+    out = pm.solve_pmedian_exact(cost, p, time_limit=30.0)
+    assert out.status == "optimal"
+    assert out.method == "radius-milp"
+    assert out.objective == _brute_force(cost, p)
+    assert out.info["bb_nodes"] <= 1

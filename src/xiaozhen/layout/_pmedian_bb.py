@@ -38,6 +38,11 @@ from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
 
+#: Subgradient step control inside a node: halve the step after this many iterations without a
+#: better bound, stop below this step size (tuned on pmed16/17/22: 4-7x fewer nodes than 6 / 1e-3).
+_STALL = 10
+_THETA_MIN = 0.005
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -93,7 +98,7 @@ class _NodeBound:
 
 
 def _node_bound(
-    cost: FloatArray,
+    cost_t: FloatArray,
     act: IntArray,
     n_forced: int,
     q: int,
@@ -102,8 +107,13 @@ def _node_bound(
     iterations: int,
     inc: _Incumbent,
 ) -> _NodeBound:
-    """Subgradient optimisation of one node's Lagrangian bound (columns ``act``, forced first)."""
-    sub = np.ascontiguousarray(cost[:, act])
+    r"""Subgradient optimisation of one node's Lagrangian bound (columns ``act``, forced first).
+
+    ``cost_t`` is the transposed cost matrix (candidates x clients, C order), so that each
+    candidate's column is one contiguous row; :math:`\rho_j = \sum_i \min(c_{ij}, \lambda_i) -
+    \sum_i \lambda_i` takes one ``minimum`` and one row sum.
+    """
+    sub = cost_t[act]  # gathered rows: a contiguous copy, (|act|, n)
     lam_n = lam.copy()
     buf = np.empty_like(sub)
     best_b = -np.inf
@@ -113,39 +123,41 @@ def _node_bound(
     last_key = b""
     forced_idx = np.arange(n_forced)
     for _ in range(iterations):
-        np.subtract(sub, lam_n[:, None], out=buf)
-        np.minimum(buf, 0.0, out=buf)
-        rho = buf.sum(axis=0)
+        lam_sum = float(lam_n.sum())
+        np.minimum(sub, lam_n[None, :], out=buf)
+        rho = buf.sum(axis=1)
+        rho -= lam_sum
         rf = rho[n_forced:]
         part = np.argpartition(rf, q - 1)[:q] if q < rf.size else np.arange(rf.size)
         chosen = np.concatenate([forced_idx, n_forced + part])
-        value = float(lam_n.sum() + rho[:n_forced].sum() + rf[part].sum())
-        cols = sub[:, chosen]
+        value = lam_sum + float(rho[:n_forced].sum() + rf[part].sum())
+        rows = sub[chosen]
         key = np.sort(chosen).tobytes()
         if key != last_key:  # a new Lagrangian set: a feasible solution, price it
             last_key = key
-            inc.offer(float(cols.min(axis=1).sum()), act[chosen])
+            inc.offer(float(rows.min(axis=0).sum()), act[chosen])
         if value > best_b + 1e-12 * max(1.0, abs(value)):
             best_b, best_lam, rho_best, stall = value, lam_n.copy(), rho.copy(), 0
         else:
             stall += 1
         if best_b >= inc.threshold():
             break
-        g = 1.0 - (cols < lam_n[:, None]).sum(axis=1)
+        g = 1.0 - (rows < lam_n[None, :]).sum(axis=0)
         norm = float(g @ g)
         if norm == 0.0:
             break
         lam_n += theta * (inc.cost - value) / norm * g
-        if stall >= 6:
+        if stall >= _STALL:
             theta *= 0.5
             stall = 0
-            if theta < 1e-3:
+            if theta < _THETA_MIN:
                 break
     return _NodeBound(best_b, best_lam, rho_best, theta)
 
 
 def _probe(
     cost: FloatArray,
+    cost_t: FloatArray,
     p: int,
     lam: FloatArray,
     closed: BoolArray,
@@ -161,7 +173,7 @@ def _probe(
     if q <= 0 or free.size <= q:
         return closed, forced
     root = _node_bound(
-        cost,
+        cost_t,
         np.concatenate([np.flatnonzero(forced), free]),
         int(forced.sum()),
         q,
@@ -196,7 +208,7 @@ def _probe(
             inc.offer(bound, sol)
         else:
             bound = _node_bound(
-                cost, np.concatenate([f_idx, fr]), f_idx.size, q2, root.lam, 0.1, iterations, inc
+                cost_t, np.concatenate([f_idx, fr]), f_idx.size, q2, root.lam, 0.1, iterations, inc
             ).bound
         if bound >= inc.threshold():
             if in_t[k]:
@@ -216,7 +228,7 @@ def branch_and_bound_pmedian(
     forced: BoolArray,
     integral: bool,
     time_limit: float,
-    node_iter: int = 150,
+    node_iter: int = 400,
     probe_iter: int = 60,
 ) -> BranchBoundOutcome:
     """Prove (or improve) a p-median incumbent by probing and Lagrangian branch-and-bound.
@@ -249,7 +261,10 @@ def branch_and_bound_pmedian(
     chosen = np.sort(np.asarray(best_set, dtype=np.int64))
     inc = _Incumbent(float(cost[:, chosen].min(axis=1).sum()), chosen, integral)
     lam0 = lam.astype(np.float64)
-    closed, forced = _probe(cost, p, lam0, closed, forced, inc, probe_iter, t0 + 0.5 * time_limit)
+    cost_t = np.ascontiguousarray(cost.T)
+    closed, forced = _probe(
+        cost, cost_t, p, lam0, closed, forced, inc, probe_iter, t0 + 0.5 * time_limit
+    )
     probed_closed, probed_open = int(closed.sum()), int(forced.sum())
     stack = [_Node(forced, closed, lam0.copy(), -np.inf, 1.0)]
     nodes = 0
@@ -272,7 +287,7 @@ def branch_and_bound_pmedian(
             inc.offer(float(cost[:, sol].min(axis=1).sum()), sol)
             continue
         nb = _node_bound(
-            cost,
+            cost_t,
             np.concatenate([f_idx, free]),
             f_idx.size,
             q,
