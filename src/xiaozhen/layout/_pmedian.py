@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 BRANCH_AND_BOUND_MAX_P = 10
 
 #: Share of the remaining time the tree gets before the radius MILP takes over.
-TREE_TIME_SHARE = 0.5
+TREE_TIME_SHARE = 0.3
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
