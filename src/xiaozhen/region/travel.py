@@ -154,9 +154,7 @@ def grid_graph(speed_kmh: npt.ArrayLike, cell_size_m: float) -> csr_matrix:
         raise InputDataError(f"speed_kmh: expected a 2-D array, got shape {v.shape}.")
     h, w = v.shape
     n = h * w
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pace = np.where(v > 0, 0.06 / v, np.inf)  # minutes per metre: 60 / (1000 v)
-    pace = np.nan_to_num(pace, nan=np.inf).ravel()
+    pace = _pace(v).ravel()
     rows = np.arange(h, dtype=np.int32).repeat(w)
     cols = np.tile(np.arange(w, dtype=np.int32), h)
     own = np.arange(n, dtype=np.int32)
@@ -178,13 +176,11 @@ def grid_graph(speed_kmh: npt.ArrayLike, cell_size_m: float) -> csr_matrix:
     return csr_matrix((data.ravel(), indices.ravel(), indptr), shape=(n, n))
 
 
-def _pace_row(speed_row: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
-    """Minutes per metre of one row of speeds (km/h); inf where the speed is 0 or NaN."""
-    v = speed_row.astype(np.float64)
+def _pace(speed_kmh: npt.NDArray[np.generic]) -> npt.NDArray[np.float64]:
+    """Minutes per metre, ``60 / (1000 v)``, of speeds in km/h; inf where the speed is 0 or NaN."""
+    v = speed_kmh.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pace = np.where(v > 0, 0.06 / v, np.inf)
-    pace[np.isnan(pace)] = np.inf
-    return pace
+        return np.where(v > 0, 0.06 / v, np.inf)  # NaN > 0 is False: NaN speeds are impassable
 
 
 def _relax_along_row(times: npt.NDArray[np.float64], edge: npt.NDArray[np.float64]) -> None:
@@ -242,7 +238,7 @@ def _sweep(
     prev_pace: npt.NDArray[np.float64] | None = None
     prev: npt.NDArray[np.float64] | None = None
     for r in range(h) if forward else range(h - 1, -1, -1):
-        pace = _pace_row(speed_kmh[r])
+        pace = _pace(speed_kmh[r])
         row = times[r]
         before = row.copy()
         if prev is not None and prev_pace is not None:
