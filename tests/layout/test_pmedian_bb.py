@@ -9,6 +9,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+from xiaozhen.layout._lagrangian_node import (
+    HAVE_NUMBA,
+    NodeSolver,
+    _sorted_kernel_py,
+)
 from xiaozhen.layout._pmedian import (
     greedy_pmedian,
     interchange_pmedian,
@@ -16,6 +21,9 @@ from xiaozhen.layout._pmedian import (
     solve_pmedian_exact,
 )
 from xiaozhen.layout._pmedian_bb import branch_and_bound_pmedian
+
+#: Both node-bound implementations; the compiled one only where numba is installed.
+KERNELS = [False, pytest.param(True, marks=pytest.mark.skipif(not HAVE_NUMBA, reason="no numba"))]
 
 
 def _brute_force(cost: np.ndarray, p: int) -> float:
@@ -35,9 +43,10 @@ def _instance(seed: int, integral: bool) -> tuple[np.ndarray, int]:
     return cost, int(rng.integers(2, 5))
 
 
+@pytest.mark.parametrize("use_numba", KERNELS)
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("integral", [True, False])
-def test_tree_proves_the_brute_force_optimum(seed: int, integral: bool) -> None:
+def test_tree_proves_the_brute_force_optimum(seed: int, integral: bool, use_numba: bool) -> None:
     cost, p = _instance(seed, integral)
     opt = _brute_force(cost, p)
     start = greedy_pmedian(cost, p)  # a deliberately plain start: the tree must improve it
@@ -51,6 +60,7 @@ def test_tree_proves_the_brute_force_optimum(seed: int, integral: bool) -> None:
         forced=lag.forced,
         integral=integral,
         time_limit=30.0,
+        use_numba=use_numba,
     )
     assert out.proven
     assert out.best_cost == pytest.approx(opt, rel=1e-12)
@@ -97,8 +107,9 @@ def _graph_instance(seed: int) -> tuple[np.ndarray, int]:
     return shortest_path(g, directed=False), int(rng.integers(3, 5))
 
 
+@pytest.mark.parametrize("use_numba", KERNELS)
 @pytest.mark.parametrize("seed", [5, 9])
-def test_tree_branches_and_proves_on_graph_instances(seed: int) -> None:
+def test_tree_branches_and_proves_on_graph_instances(seed: int, use_numba: bool) -> None:
     cost, p = _graph_instance(seed)
     opt = _brute_force(cost, p)
     start, _ = interchange_pmedian(cost, greedy_pmedian(cost, p))
@@ -116,6 +127,7 @@ def test_tree_branches_and_proves_on_graph_instances(seed: int) -> None:
             time_limit=30.0,
             probe_iter=probe_iter,
             node_iter=node_iter,
+            use_numba=use_numba,
         )
         assert out.proven
         assert out.best_cost == opt
@@ -135,3 +147,68 @@ def test_milp_takes_over_when_the_tree_runs_out_of_its_share(
     assert out.method == "radius-milp"
     assert out.objective == _brute_force(cost, p)
     assert out.info["bb_nodes"] <= 1
+
+
+class _Inc:
+    """A fixed incumbent that records what the node offers."""
+
+    def __init__(self, cost: float) -> None:
+        self.cost = cost
+        self.offers: list[float] = []
+
+    def threshold(self) -> float:
+        return self.cost - 1.0 + 1e-6
+
+    def offer(self, cost: float, chosen: np.ndarray) -> None:
+        self.offers.append(cost)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_node_bound_implementations_agree(seed: int) -> None:
+    """At given multipliers (one step) both kernels give the same L(lambda) and rho; the pure
+    Python source of the compiled kernel gives it too, and L is a valid bound."""
+    cost, p = _graph_instance(seed)
+    rng = np.random.default_rng(seed)
+    m = cost.shape[1]
+    allowed = np.flatnonzero(rng.random(m) < 0.8)
+    forced = allowed[:1]
+    free = allowed[1:]
+    act = np.concatenate([forced, free])
+    q = p - 1
+    lam = cost[:, allowed].min(axis=1) + rng.uniform(0, 40, cost.shape[0])
+    opt_restricted = min(
+        float(cost[:, [*forced, *s]].min(axis=1).sum()) for s in itertools.combinations(free, q)
+    )
+    bounds = []
+    rhos = []
+    for use_numba in (False, *([True] if HAVE_NUMBA else [])):
+        solver = NodeSolver(cost, allowed, integral=True, use_numba=use_numba)
+        nb = solver.bound(act, 1, q, lam, 1.0, 1, _Inc(1e12))
+        bounds.append(nb.bound)
+        rhos.append(nb.rho)
+    sub = cost[:, allowed]
+    order = np.argsort(sub, axis=1, kind="stable")
+    status = np.ones(allowed.size, dtype=np.int8)
+    status[0] = 2
+    py = _sorted_kernel_py(
+        np.take_along_axis(sub, order, axis=1),
+        order.astype(np.int32),
+        status,
+        q,
+        lam,
+        1.0,
+        1,
+        1e12,
+        True,
+        20,
+        0.003,
+    )
+    bounds.append(py[0])
+    rhos.append(py[2])
+    expected_rho = np.minimum(cost[:, act] - lam[:, None], 0.0).sum(axis=0)
+    expected = lam.sum() + expected_rho[0] + np.sort(expected_rho[1:])[:q].sum()
+    for b in bounds:
+        assert b == pytest.approx(expected, rel=1e-12)
+    for r in rhos:
+        assert np.allclose(r, expected_rho, rtol=1e-12, atol=1e-9)
+    assert expected <= opt_restricted + 1e-9

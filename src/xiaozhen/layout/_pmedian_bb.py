@@ -36,12 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-logger = logging.getLogger(__name__)
+from xiaozhen.layout._lagrangian_node import NodeSolver
 
-#: Subgradient step control inside a node: halve the step after this many iterations without a
-#: better bound, stop below this step size (tuned on pmed16/17/22: 4-7x fewer nodes than 6 / 1e-3).
-_STALL = 10
-_THETA_MIN = 0.005
+logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -89,75 +86,9 @@ class _Node:
     theta: float
 
 
-@dataclass(frozen=True)
-class _NodeBound:
-    bound: float
-    lam: FloatArray
-    rho: FloatArray  # per active column (forced first, then free)
-    theta: float
-
-
-def _node_bound(
-    cost_t: FloatArray,
-    act: IntArray,
-    n_forced: int,
-    q: int,
-    lam: FloatArray,
-    theta: float,
-    iterations: int,
-    inc: _Incumbent,
-) -> _NodeBound:
-    r"""Subgradient optimisation of one node's Lagrangian bound (columns ``act``, forced first).
-
-    ``cost_t`` is the transposed cost matrix (candidates x clients, C order), so that each
-    candidate's column is one contiguous row; :math:`\rho_j = \sum_i \min(c_{ij}, \lambda_i) -
-    \sum_i \lambda_i` takes one ``minimum`` and one row sum.
-    """
-    sub = cost_t[act]  # gathered rows: a contiguous copy, (|act|, n)
-    lam_n = lam.copy()
-    buf = np.empty_like(sub)
-    best_b = -np.inf
-    best_lam = lam_n.copy()
-    rho_best = np.zeros(act.size)
-    stall = 0
-    last_key = b""
-    forced_idx = np.arange(n_forced)
-    for _ in range(iterations):
-        lam_sum = float(lam_n.sum())
-        np.minimum(sub, lam_n[None, :], out=buf)
-        rho = buf.sum(axis=1)
-        rho -= lam_sum
-        rf = rho[n_forced:]
-        part = np.argpartition(rf, q - 1)[:q] if q < rf.size else np.arange(rf.size)
-        chosen = np.concatenate([forced_idx, n_forced + part])
-        value = lam_sum + float(rho[:n_forced].sum() + rf[part].sum())
-        rows = sub[chosen]
-        key = np.sort(chosen).tobytes()
-        if key != last_key:  # a new Lagrangian set: a feasible solution, price it
-            last_key = key
-            inc.offer(float(rows.min(axis=0).sum()), act[chosen])
-        if value > best_b + 1e-12 * max(1.0, abs(value)):
-            best_b, best_lam, rho_best, stall = value, lam_n.copy(), rho.copy(), 0
-        else:
-            stall += 1
-        if best_b >= inc.threshold():
-            break
-        g = 1.0 - (rows < lam_n[None, :]).sum(axis=0)
-        norm = float(g @ g)
-        if norm == 0.0:
-            break
-        lam_n += theta * (inc.cost - value) / norm * g
-        if stall >= _STALL:
-            theta *= 0.5
-            stall = 0
-            if theta < _THETA_MIN:
-                break
-    return _NodeBound(best_b, best_lam, rho_best, theta)
-
-
 def _probe(
     cost: FloatArray,
-    cost_t: FloatArray,
+    solver: NodeSolver,
     p: int,
     lam: FloatArray,
     closed: BoolArray,
@@ -172,8 +103,7 @@ def _probe(
     q = p - int(forced.sum())
     if q <= 0 or free.size <= q:
         return closed, forced
-    root = _node_bound(
-        cost_t,
+    root = solver.bound(
         np.concatenate([np.flatnonzero(forced), free]),
         int(forced.sum()),
         q,
@@ -207,8 +137,8 @@ def _probe(
             bound = float(cost[:, sol].min(axis=1).sum())
             inc.offer(bound, sol)
         else:
-            bound = _node_bound(
-                cost_t, np.concatenate([f_idx, fr]), f_idx.size, q2, root.lam, 0.1, iterations, inc
+            bound = solver.bound(
+                np.concatenate([f_idx, fr]), f_idx.size, q2, root.lam, 0.1, iterations, inc
             ).bound
         if bound >= inc.threshold():
             if in_t[k]:
@@ -228,8 +158,9 @@ def branch_and_bound_pmedian(
     forced: BoolArray,
     integral: bool,
     time_limit: float,
-    node_iter: int = 400,
+    node_iter: int = 800,
     probe_iter: int = 60,
+    use_numba: bool | None = None,
 ) -> BranchBoundOutcome:
     """Prove (or improve) a p-median incumbent by probing and Lagrangian branch-and-bound.
 
@@ -251,6 +182,9 @@ def branch_and_bound_pmedian(
         Seconds; on expiry the smallest open-node bound is returned.
     node_iter, probe_iter
         Subgradient iterations per tree node and per probe.
+    use_numba
+        Node bounds with the compiled kernel (``None``: when numba is installed); see
+        :mod:`xiaozhen.layout._lagrangian_node`.
 
     Returns
     -------
@@ -261,9 +195,9 @@ def branch_and_bound_pmedian(
     chosen = np.sort(np.asarray(best_set, dtype=np.int64))
     inc = _Incumbent(float(cost[:, chosen].min(axis=1).sum()), chosen, integral)
     lam0 = lam.astype(np.float64)
-    cost_t = np.ascontiguousarray(cost.T)
+    solver = NodeSolver(cost, np.flatnonzero(~closed), integral=integral, use_numba=use_numba)
     closed, forced = _probe(
-        cost, cost_t, p, lam0, closed, forced, inc, probe_iter, t0 + 0.5 * time_limit
+        cost, solver, p, lam0, closed, forced, inc, probe_iter, t0 + 0.5 * time_limit
     )
     probed_closed, probed_open = int(closed.sum()), int(forced.sum())
     stack = [_Node(forced, closed, lam0.copy(), -np.inf, 1.0)]
@@ -286,8 +220,7 @@ def branch_and_bound_pmedian(
             sol = np.concatenate([f_idx, free[:q]]) if q else f_idx
             inc.offer(float(cost[:, sol].min(axis=1).sum()), sol)
             continue
-        nb = _node_bound(
-            cost_t,
+        nb = solver.bound(
             np.concatenate([f_idx, free]),
             f_idx.size,
             q,
