@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -26,6 +27,10 @@ from xiaozhen.layout import (
     solve_pmedian,
 )
 from xiaozhen.layout._check import planning_violations
+from xiaozhen.layout._highs import solve_milp
+from xiaozhen.layout._planning import _build_milp, greedy_planning
+from xiaozhen.layout._planning_bound import lagrangian_planning_bound
+from xiaozhen.layout._planning_search import interchange_planning
 
 
 def hand_problem(**kw: object) -> PlanningProblem:
@@ -435,3 +440,105 @@ def test_coverage_leaves_the_sparse_cost_and_callers_matrix_intact() -> None:
     kept = user_cov.indptr.copy()
     PlanningProblem(n_candidates=2, coverage=user_cov, demand_weight=np.ones(3))
     np.testing.assert_array_equal(user_cov.indptr, kept)
+
+
+# --- interchange search and Lagrangian bound ---
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_problems())
+def test_search_never_worse_and_feasible_bound_valid(problem: PlanningProblem) -> None:
+    start = greedy_planning(problem)
+    if start is None:
+        return
+    better = interchange_planning(problem, start)
+    assert not planning_violations(problem, better)
+    before = evaluate_planning(problem, start).objective
+    after = evaluate_planning(problem, better).objective
+    assert after >= before - 1e-9
+    oracle = brute_force(problem)
+    assert after <= oracle + 1e-9
+    lag = lagrangian_planning_bound(problem, after)
+    if problem.balance_on == "rural_population" and problem.balance_share > 0:
+        assert lag is None
+    else:
+        assert lag is not None
+        assert lag.bound >= oracle - 1e-6  # a proven bound
+
+
+def _medium(seed: int, m: int = 60, n: int = 3_000) -> PlanningProblem:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 40_000, (m, 2))
+    dxy = rng.uniform(0, 40_000, (n, 2))
+    dist = np.hypot(*(dxy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    return PlanningProblem(
+        n_candidates=m,
+        coverage=sp.csr_array(dist <= 6_000),
+        demand_weight=rng.lognormal(3, 1, n),
+        benefit=rng.uniform(0, 50, m),
+        investment=rng.uniform(2e9, 6e9, m),
+        land=rng.uniform(0.5, 1.5, m),
+        idle_land=rng.uniform(0, 0.4, m),
+        budget=30e9,
+        land_quota=6.0,
+        fringe=rng.random(m) < 0.4,
+        balance_share=0.3,
+        group=(xy[:, 0] // 20_000).astype(int),
+        group_max={0: 4, 1: 4},
+        xy=xy,
+        min_spacing_m=3_000.0,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lagrangian_bound_converges_to_the_lp_bound(seed: int) -> None:
+    """L(mu) >= LP bound of the model without spacing for every mu; at the end within 1 %."""
+    problem = _medium(seed)
+    no_spacing = dataclasses.replace(problem, min_spacing_m=0.0)
+    cost, a, rlo, rhi, clo, chi, integer, _ = _build_milp(no_spacing)
+    lp = solve_milp(cost, a, rlo, rhi, clo, chi, np.zeros_like(integer), maximize=True)
+    assert lp.status == "optimal"
+    start = greedy_planning(problem)
+    assert start is not None
+    inc = evaluate_planning(problem, start).objective
+    lag = lagrangian_planning_bound(problem, inc, time_limit=30.0)
+    assert lag is not None
+    assert lag.bound >= lp.objective * (1 - 1e-9)
+    assert lag.bound <= lp.objective * 1.01
+
+
+def test_solver_stops_at_the_lagrangian_bound_when_it_proves_the_gap() -> None:
+    problem = _medium(4)
+    exact = solve_planning(problem, method="milp", time_limit=60.0)
+    assert exact.status == "optimal"
+    loose = solve_planning(problem, method="milp", gap=0.5, time_limit=60.0)
+    assert loose.method in ("lagrangian", "milp")
+    assert check_solution(problem, loose).ok
+    assert loose.objective <= exact.objective + 1e-6 <= loose.bound + 2e-6
+    assert loose.gap <= 0.5
+    heur = solve_planning(problem, method="heuristic")
+    assert "lagrangian_bound" in heur.info
+    assert heur.objective <= exact.objective + 1e-6 <= heur.bound + 2e-6
+
+
+def test_infeasible_still_reported_before_search() -> None:
+    problem = dataclasses.replace(_medium(5), budget=1e9, min_towns=3)
+    with pytest.raises(InfeasibleError, match=r"budget|fringe"):
+        solve_planning(problem, method="heuristic")
+
+
+def test_core_milp_on_a_large_model_keeps_every_guarantee(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the thresholds lowered, the medium instance takes the large-model path: Lagrangian
+    bound, core MILP over the best candidates, then the full MILP; still feasible and bounded."""
+    import xiaozhen.layout._planning as pl
+
+    problem = _medium(6)
+    exact = solve_planning(problem, method="milp", time_limit=60.0)
+    monkeypatch.setattr(pl, "LAGRANGIAN_ABOVE_NNZ", 0)
+    monkeypatch.setattr(pl, "CORE_SIZE", 15)
+    res = solve_planning(problem, method="milp", time_limit=60.0)
+    assert "lagrangian_bound" in res.info and "core_objective" in res.info
+    assert res.info["core_objective"] <= exact.objective + 1e-6
+    assert check_solution(problem, res).ok
+    assert res.objective == pytest.approx(exact.objective, rel=1e-9)  # the full MILP finishes
+    assert res.bound >= exact.objective - 1e-6

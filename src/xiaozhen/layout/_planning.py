@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -24,6 +25,16 @@ PlanningMethod = Literal["auto", "milp", "heuristic"]
 
 AUTO_MILP_MAX_NNZ = 4_000_000
 """Above this many coverage + spacing nonzeros (after aggregation) ``auto`` uses the heuristic."""
+
+CORE_SIZE = 200
+"""Candidates of the core MILP: the best by Lagrangian value, plus the incumbent's towns."""
+
+CORE_TIME_SHARE = 0.7
+"""Share of the remaining time given to the core MILP before the full MILP."""
+
+LAGRANGIAN_ABOVE_NNZ = 500_000
+"""From this many nonzeros the MILP is preceded by the Lagrangian bound (seconds, where the MILP's
+own root LP takes minutes); the heuristic always uses it when it applies."""
 
 
 def _yuan(x: float) -> str:
@@ -384,10 +395,18 @@ def _build_milp(
         lows.append(np.array([lo]))
         highs.append(np.array([hi]))
 
+    # budget and land rows divided by their right-hand sides: yuan (1e9-1e11) next to 0/1
+    # coefficients would leave HiGHS a badly scaled model
     if problem.budget is not None:
-        add_row(np.where(fixed, 0.0, problem.investment), -np.inf, problem.budget)
+        b_scale = problem.budget if problem.budget > 0 else 1.0
+        add_row(
+            np.where(fixed, 0.0, problem.investment) / b_scale, -np.inf, problem.budget / b_scale
+        )
     if problem.land_quota is not None:
-        add_row(np.where(fixed, 0.0, problem.net_land), -np.inf, problem.land_quota)
+        l_scale = problem.land_quota if problem.land_quota > 0 else 1.0
+        add_row(
+            np.where(fixed, 0.0, problem.net_land) / l_scale, -np.inf, problem.land_quota / l_scale
+        )
     if s > 0 and problem.balance_on == "towns":
         add_row(problem.fringe.astype(np.float64) - s, 0.0, np.inf)
     lo, hi = count_limits(problem)
@@ -523,9 +542,13 @@ def solve_planning(
     problem
         The :class:`PlanningProblem`.
     method
-        ``"milp"`` (exact HiGHS branch-and-cut), ``"heuristic"`` (greedy; bound from the LP
-        relaxation) or ``"auto"`` (MILP up to ``AUTO_MILP_MAX_NNZ`` nonzeros after demand
-        aggregation, else heuristic).
+        ``"milp"`` (exact HiGHS branch-and-cut), ``"heuristic"`` (greedy and interchange search;
+        bound from the Lagrangian relaxation of coverage, or the LP relaxation where it does not
+        apply) or ``"auto"`` (MILP up to ``AUTO_MILP_MAX_NNZ`` nonzeros after demand aggregation,
+        else heuristic). Every method starts from greedy + interchange
+        (:mod:`xiaozhen.layout._planning_search`); from ``LAGRANGIAN_ABOVE_NNZ`` nonzeros the
+        MILP is preceded by the Lagrangian bound (:mod:`xiaozhen.layout._planning_bound`), and
+        returns at once (method ``"lagrangian"``) when that bound already proves ``gap``.
     time_limit
         Seconds for the solver.
     gap
@@ -543,6 +566,9 @@ def solve_planning(
         Before solving, with the numbers, when a pre-check fails; after solving when HiGHS proves
         a combination of constraints infeasible.
     """
+    from xiaozhen.layout._planning_bound import lagrangian_planning_bound
+    from xiaozhen.layout._planning_search import interchange_planning
+
     t0 = time.perf_counter()
     precheck_planning(problem)
     cost, a_all, rlo, rhi, clo, chi, integer, n_agg = _build_milp(problem)
@@ -552,38 +578,74 @@ def solve_planning(
     if method == "auto":
         method = "milp" if size <= AUTO_MILP_MAX_NNZ else "heuristic"
     info: dict[str, float] = {"aggregated_demand": float(n_agg), "milp_nnz": float(size)}
-    greedy = greedy_planning(problem)
+    incumbent = greedy_planning(problem)
     start = None
-    if greedy is not None:
-        start = _start_vector(problem, greedy, cost.size, n_agg)
-        info["greedy_objective"] = evaluate_planning(problem, greedy).objective
+    lag = None
+    if incumbent is not None:
+        info["greedy_objective"] = evaluate_planning(problem, incumbent).objective
+        incumbent = interchange_planning(problem, incumbent, time_limit=0.1 * time_limit)
+        inc_value = evaluate_planning(problem, incumbent).objective
+        info["search_objective"] = inc_value
+        start = _start_vector(problem, incumbent, cost.size, n_agg)
+        if method == "heuristic" or size > LAGRANGIAN_ABOVE_NNZ:
+            lag = lagrangian_planning_bound(problem, inc_value, time_limit=0.25 * time_limit)
+        if lag is not None:
+            info["lagrangian_bound"] = lag.bound
+            info["lagrangian_seconds"] = lag.seconds
+            lag_gap = relative_gap(inc_value, max(lag.bound, inc_value), maximize=True)
+            if method == "milp" and lag_gap <= gap:
+                status_lag: Status = "optimal" if lag_gap <= 1e-9 else "gap_limit"
+                return _result(
+                    problem,
+                    incumbent,
+                    inc_value,
+                    max(lag.bound, inc_value),
+                    status_lag,
+                    "lagrangian",
+                    t0,
+                    info,
+                )
     if method == "heuristic":
         chosen_method = "heuristic"
-        lp = solve_milp(
-            cost,
-            a_all,
-            rlo,
-            rhi,
-            clo,
-            chi,
-            np.zeros_like(integer),
-            maximize=True,
-            time_limit=time_limit,
-        )
-        if lp.status == "infeasible":
-            raise _post_infeasible(problem)
-        if greedy is None:
+        if incumbent is None:
             logger.info("greedy heuristic got stuck; falling back to the MILP")
             method = "milp"
         else:
-            metrics = evaluate_planning(problem, greedy)
-            bound = lp.objective if lp.status == "optimal" else math.inf
+            metrics = evaluate_planning(problem, incumbent)
+            if lag is not None:
+                bound = max(lag.bound, metrics.objective)
+            else:
+                lp = solve_milp(
+                    cost,
+                    a_all,
+                    rlo,
+                    rhi,
+                    clo,
+                    chi,
+                    np.zeros_like(integer),
+                    maximize=True,
+                    time_limit=max(0.05, time_limit - (time.perf_counter() - t0)),
+                )
+                if lp.status == "infeasible":
+                    raise _post_infeasible(problem)
+                bound = lp.objective if lp.status == "optimal" else math.inf
             gp = relative_gap(metrics.objective, bound, maximize=True)
             status: Status = "optimal" if gp <= 1e-9 else "gap_limit"
             return _result(
-                problem, greedy, metrics.objective, bound, status, chosen_method, t0, info
+                problem, incumbent, metrics.objective, bound, status, chosen_method, t0, info
             )
     chosen_method = "milp"
+    if lag is not None and incumbent is not None and problem.n_candidates > CORE_SIZE:
+        # a large model: the full MILP rarely gets past its root LP, so the time goes first to
+        # an exact solve over the most promising candidates (a heuristic: no bound from it)
+        remaining = time_limit - (time.perf_counter() - t0)
+        core = _solve_core(problem, lag.candidate_value, incumbent, CORE_TIME_SHARE * remaining)
+        if core is not None:
+            core_value = evaluate_planning(problem, core).objective
+            info["core_objective"] = core_value
+            if core_value > evaluate_planning(problem, incumbent).objective:
+                incumbent = core
+                start = _start_vector(problem, incumbent, cost.size, n_agg)
     out = solve_milp(
         cost,
         a_all,
@@ -593,7 +655,7 @@ def solve_planning(
         chi,
         integer,
         maximize=True,
-        time_limit=time_limit,
+        time_limit=max(0.05, time_limit - (time.perf_counter() - t0)),
         mip_rel_gap=gap,
         mip_abs_gap=1e-9,
         start=start,
@@ -601,17 +663,74 @@ def solve_planning(
     if out.status == "infeasible":
         raise _post_infeasible(problem)
     if out.x is None:
-        if greedy is None:
+        if incumbent is None:
             raise _post_infeasible(problem, timed_out=True)
-        sel = greedy
+        sel = incumbent
     else:
         sel = np.flatnonzero(out.x[:m] > 0.5).astype(np.int64)
+        if incumbent is not None and (
+            evaluate_planning(problem, incumbent).objective
+            > evaluate_planning(problem, sel).objective
+        ):
+            sel = incumbent  # HiGHS stopped before it found the start's value again
     metrics = evaluate_planning(problem, sel)
     bound = max(out.bound, metrics.objective) if math.isfinite(out.bound) else math.inf
+    if lag is not None:
+        bound = max(metrics.objective, min(bound, lag.bound))
     status = out.status if out.status in ("optimal", "gap_limit", "time_limit") else "time_limit"
+    if status == "time_limit" and relative_gap(metrics.objective, bound, maximize=True) <= gap:
+        status = "gap_limit"
     if status == "optimal":
         bound = max(metrics.objective, min(bound, metrics.objective + 1e-9 * max(1.0, abs(bound))))
     return _result(problem, sel, metrics.objective, bound, status, chosen_method, t0, info)
+
+
+def _solve_core(
+    problem: PlanningProblem,
+    value: NDArray[np.float64],
+    incumbent: NDArray[np.int64],
+    time_limit: float,
+) -> NDArray[np.int64] | None:
+    """Solve the model restricted to the ``CORE_SIZE`` best candidates by Lagrangian value plus
+    the incumbent's (so the restriction is feasible); the result is feasible for the full model."""
+    m = problem.n_candidates
+    keep = np.union1d(np.argsort(-value, kind="stable")[:CORE_SIZE], incumbent)
+    keep = np.union1d(keep, np.asarray(problem.fixed, dtype=np.int64))
+    local = np.full(m, -1, dtype=np.int64)
+    local[keep] = np.arange(keep.size)
+    present = set(problem.group[keep].tolist()) if problem.group is not None else set()
+    sub = dataclasses.replace(
+        problem,
+        n_candidates=int(keep.size),
+        coverage=None if problem.coverage is None else problem.coverage[:, keep],
+        benefit=None if problem.benefit is None else problem.benefit[keep],
+        investment=None if problem.investment is None else problem.investment[keep],
+        land=None if problem.land is None else problem.land[keep],
+        idle_land=None if problem.idle_land is None else problem.idle_land[keep],
+        fringe=None if problem.fringe is None else problem.fringe[keep],
+        group=None if problem.group is None else problem.group[keep],
+        group_min={k: v for k, v in problem.group_min.items() if k in present},
+        group_max={k: v for k, v in problem.group_max.items() if k in present},
+        xy=None if problem.xy is None else problem.xy[keep],
+        fixed=tuple(int(local[j]) for j in problem.fixed),
+    )
+    cost, a_all, rlo, rhi, clo, chi, integer, n_agg = _build_milp(sub)
+    out = solve_milp(
+        cost,
+        a_all,
+        rlo,
+        rhi,
+        clo,
+        chi,
+        integer,
+        maximize=True,
+        time_limit=max(0.05, time_limit),
+        start=_start_vector(sub, local[incumbent], cost.size, n_agg),
+    )
+    if out.x is None:
+        return None
+    sel = keep[np.flatnonzero(out.x[: keep.size] > 0.5)]
+    return sel.astype(np.int64) if _satisfies(problem, sel) else None
 
 
 def _post_infeasible(problem: PlanningProblem, *, timed_out: bool = False) -> InfeasibleError:
