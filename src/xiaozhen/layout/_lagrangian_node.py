@@ -15,7 +15,7 @@ Polyak step length. Two interchangeable implementations, chosen by :class:`NodeS
 * **numba** (the ``fast`` extra): a compiled loop over each client's candidates sorted by cost,
   which stops at the first cost :math:`\ge \lambda_i`. Only a few per cent of the pairs are below
   the multipliers, so a step touches those few instead of the whole matrix, and the loop has no
-  per-step interpreter overhead (pmed36: 7x faster than the numpy steps).
+  per-step interpreter overhead (pmed36: 58 s against 152 s for the whole tree, same 3,653 nodes).
 
 Both return the same kind of bound, valid for any multipliers; tests check that they agree.
 """
