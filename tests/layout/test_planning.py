@@ -27,7 +27,6 @@ from xiaozhen.layout import (
     solve_pmedian,
 )
 from xiaozhen.layout._check import planning_violations
-from xiaozhen.layout._highs import solve_milp
 from xiaozhen.layout._planning import _build_milp, greedy_planning
 from xiaozhen.layout._planning_bound import lagrangian_planning_bound
 from xiaozhen.layout._planning_search import interchange_planning
@@ -495,8 +494,7 @@ def test_lagrangian_bound_converges_to_the_lp_bound(seed: int) -> None:
     """L(mu) >= LP bound of the model without spacing for every mu; at the end within 1 %."""
     problem = _medium(seed)
     no_spacing = dataclasses.replace(problem, min_spacing_m=0.0)
-    cost, a, rlo, rhi, clo, chi, integer, _ = _build_milp(no_spacing)
-    lp = solve_milp(cost, a, rlo, rhi, clo, chi, np.zeros_like(integer), maximize=True)
+    lp = _build_milp(no_spacing).solve(time_limit=60.0, relax=True)
     assert lp.status == "optimal"
     start = greedy_planning(problem)
     assert start is not None

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from xiaozhen.errors import InfeasibleError
-from xiaozhen.layout._highs import solve_milp
+from xiaozhen.layout._highs import MilpOutcome, solve_milp
 from xiaozhen.layout._problem import PlanningProblem
 from xiaozhen.layout._result import LayoutResult, Method, Status, relative_gap
 
@@ -321,18 +321,46 @@ def aggregate_demand(
     return agg, agg_w, mapping
 
 
-def _build_milp(
-    problem: PlanningProblem,
-) -> tuple[
-    NDArray[np.float64],
-    sp.csr_array,
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.bool_],
-    int,
-]:
+@dataclass(frozen=True)
+class PlanningMilp:
+    """The planning model as HiGHS takes it: ``max cost @ x`` s.t. ``row_lo <= a x <= row_hi``,
+    ``col_lo <= x <= col_hi``; columns are the candidates, then the aggregated demand rows."""
+
+    cost: NDArray[np.float64]
+    a: sp.csr_array
+    row_lo: NDArray[np.float64]
+    row_hi: NDArray[np.float64]
+    col_lo: NDArray[np.float64]
+    col_hi: NDArray[np.float64]
+    integer: NDArray[np.bool_]
+    n_agg: int
+
+    def solve(
+        self,
+        *,
+        time_limit: float,
+        relax: bool = False,
+        gap: float = 0.0,
+        start: NDArray[np.float64] | None = None,
+    ) -> MilpOutcome:
+        """Solve with HiGHS (the LP relaxation with ``relax``)."""
+        return solve_milp(
+            self.cost,
+            self.a,
+            self.row_lo,
+            self.row_hi,
+            self.col_lo,
+            self.col_hi,
+            np.zeros_like(self.integer) if relax else self.integer,
+            maximize=True,
+            time_limit=max(0.05, time_limit),
+            mip_rel_gap=gap,
+            mip_abs_gap=1e-9,
+            start=start,
+        )
+
+
+def _build_milp(problem: PlanningProblem) -> PlanningMilp:
     """Assemble objective, constraint matrix and bounds with scipy.sparse blocks (no entry loops)."""
     m = problem.n_candidates
     assert problem.benefit is not None
@@ -439,7 +467,9 @@ def _build_milp(
     col_hi = np.ones(n_col)
     integer = np.zeros(n_col, dtype=bool)
     integer[:m] = True
-    return cost, a_all, np.concatenate(lows), np.concatenate(highs), col_lo, col_hi, integer, n_agg
+    return PlanningMilp(
+        cost, a_all, np.concatenate(lows), np.concatenate(highs), col_lo, col_hi, integer, n_agg
+    )
 
 
 def greedy_planning(problem: PlanningProblem) -> NDArray[np.int64] | None:
@@ -571,13 +601,13 @@ def solve_planning(
 
     t0 = time.perf_counter()
     precheck_planning(problem)
-    cost, a_all, rlo, rhi, clo, chi, integer, n_agg = _build_milp(problem)
+    model = _build_milp(problem)
     m = problem.n_candidates
-    size = a_all.nnz
+    size = model.a.nnz
     chosen_method: Method
     if method == "auto":
         method = "milp" if size <= AUTO_MILP_MAX_NNZ else "heuristic"
-    info: dict[str, float] = {"aggregated_demand": float(n_agg), "milp_nnz": float(size)}
+    info: dict[str, float] = {"aggregated_demand": float(model.n_agg), "milp_nnz": float(size)}
     incumbent = greedy_planning(problem)
     start = None
     lag = None
@@ -586,7 +616,7 @@ def solve_planning(
         incumbent = interchange_planning(problem, incumbent, time_limit=0.1 * time_limit)
         inc_value = evaluate_planning(problem, incumbent).objective
         info["search_objective"] = inc_value
-        start = _start_vector(problem, incumbent, cost.size, n_agg)
+        start = _start_vector(problem, incumbent, model)
         if method == "heuristic" or size > LAGRANGIAN_ABOVE_NNZ:
             lag = lagrangian_planning_bound(problem, inc_value, time_limit=0.25 * time_limit)
         if lag is not None:
@@ -615,17 +645,7 @@ def solve_planning(
             if lag is not None:
                 bound = max(lag.bound, metrics.objective)
             else:
-                lp = solve_milp(
-                    cost,
-                    a_all,
-                    rlo,
-                    rhi,
-                    clo,
-                    chi,
-                    np.zeros_like(integer),
-                    maximize=True,
-                    time_limit=max(0.05, time_limit - (time.perf_counter() - t0)),
-                )
+                lp = model.solve(time_limit=time_limit - (time.perf_counter() - t0), relax=True)
                 if lp.status == "infeasible":
                     raise _post_infeasible(problem)
                 bound = lp.objective if lp.status == "optimal" else math.inf
@@ -645,21 +665,8 @@ def solve_planning(
             info["core_objective"] = core_value
             if core_value > evaluate_planning(problem, incumbent).objective:
                 incumbent = core
-                start = _start_vector(problem, incumbent, cost.size, n_agg)
-    out = solve_milp(
-        cost,
-        a_all,
-        rlo,
-        rhi,
-        clo,
-        chi,
-        integer,
-        maximize=True,
-        time_limit=max(0.05, time_limit - (time.perf_counter() - t0)),
-        mip_rel_gap=gap,
-        mip_abs_gap=1e-9,
-        start=start,
-    )
+                start = _start_vector(problem, incumbent, model)
+    out = model.solve(time_limit=time_limit - (time.perf_counter() - t0), gap=gap, start=start)
     if out.status == "infeasible":
         raise _post_infeasible(problem)
     if out.x is None:
@@ -714,18 +721,9 @@ def _solve_core(
         xy=None if problem.xy is None else problem.xy[keep],
         fixed=tuple(int(local[j]) for j in problem.fixed),
     )
-    cost, a_all, rlo, rhi, clo, chi, integer, n_agg = _build_milp(sub)
-    out = solve_milp(
-        cost,
-        a_all,
-        rlo,
-        rhi,
-        clo,
-        chi,
-        integer,
-        maximize=True,
-        time_limit=max(0.05, time_limit),
-        start=_start_vector(sub, local[incumbent], cost.size, n_agg),
+    sub_model = _build_milp(sub)
+    out = sub_model.solve(
+        time_limit=time_limit, start=_start_vector(sub, local[incumbent], sub_model)
     )
     if out.x is None:
         return None
@@ -762,9 +760,10 @@ def _post_infeasible(problem: PlanningProblem, *, timed_out: bool = False) -> In
 
 
 def _start_vector(
-    problem: PlanningProblem, sel: NDArray[np.int64], n_col: int, n_agg: int
+    problem: PlanningProblem, sel: NDArray[np.int64], model: PlanningMilp
 ) -> NDArray[np.float64]:
     m = problem.n_candidates
+    n_col, n_agg = model.cost.size, model.n_agg
     x = np.zeros(n_col)
     x[sel] = 1.0
     if problem.coverage is not None and n_agg:

@@ -97,9 +97,9 @@ def lagrangian_planning_bound(
     inner = dataclasses.replace(
         problem, coverage=None, demand_weight=None, rural_weight=None, min_spacing_m=0.0
     )
-    _cost, a_y, row_lo, row_hi, col_lo, col_hi, _integer, _ = _build_milp(inner)
+    model = _build_milp(inner)
     m = problem.n_candidates
-    a = sp.csc_array(a_y)
+    a = sp.csc_array(model.a)
     a.sort_indices()
     h = _new_highs()
     h.passModel(
@@ -110,10 +110,10 @@ def lagrangian_planning_bound(
         -1,  # maximise
         0.0,
         np.ascontiguousarray(problem.benefit, dtype=np.float64),
-        col_lo,
-        col_hi,
-        row_lo,
-        row_hi,
+        model.col_lo,
+        model.col_hi,
+        model.row_lo,
+        model.row_hi,
         a.indptr.astype(np.int32),
         a.indices.astype(np.int32),
         a.data.astype(np.float64),
