@@ -212,3 +212,30 @@ def test_node_bound_implementations_agree(seed: int) -> None:
     for r in rhos:
         assert np.allclose(r, expected_rho, rtol=1e-12, atol=1e-9)
     assert expected <= opt_restricted + 1e-9
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="no numba")
+def test_a_kernel_that_cannot_compile_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numba
+
+    import xiaozhen.layout._lagrangian_node as node
+
+    def broken(*args: object) -> None:
+        raise numba.core.errors.TypingError("no typing for this platform")
+
+    monkeypatch.setattr(node, "_sorted_kernel", broken)
+    cost, p = _graph_instance(5)
+    lag = lagrangian_pmedian(cost, p, greedy_pmedian(cost, p), max_iter=30)
+    out = branch_and_bound_pmedian(
+        cost,
+        p,
+        lag.multipliers,
+        lag.best_set,
+        closed=lag.closed,
+        forced=lag.forced,
+        integral=True,
+        time_limit=30.0,
+        use_numba=True,
+    )
+    assert out.proven
+    assert out.best_cost == _brute_force(cost, p)

@@ -22,6 +22,7 @@ Both return the same kind of bound, valid for any multipliers; tests check that 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,6 +36,8 @@ try:
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised where the extra is not installed
     HAVE_NUMBA = False
+
+logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -245,7 +248,18 @@ def _sorted_kernel_py(
     return best_b, best_lam, rho_best, theta, best_price, price_set, done
 
 
-_sorted_kernel: Any = numba.njit(cache=True, nogil=True)(_sorted_kernel_py) if HAVE_NUMBA else None
+def _compile() -> Any:
+    """The numba dispatcher of the kernel, cached on disk where the package folder (or numba's
+    user cache) is writable; without a cache location it still compiles, once per process."""
+    if not HAVE_NUMBA:
+        return None
+    try:
+        return numba.njit(cache=True, nogil=True)(_sorted_kernel_py)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(_sorted_kernel_py)
+
+
+_sorted_kernel: Any = _compile()
 
 
 class NodeSolver:
@@ -277,6 +291,7 @@ class NodeSolver:
         self.integral = integral
         self.allowed = np.asarray(allowed, dtype=np.int64)
         self.iterations = 0
+        self.cost = cost
         if self.use_numba:
             sub = cost[:, self.allowed]
             order = np.argsort(sub, axis=1, kind="stable")
@@ -305,19 +320,27 @@ class NodeSolver:
         status = np.zeros(self.allowed.size, dtype=np.int8)
         status[loc[n_forced:]] = 1
         status[loc[:n_forced]] = 2
-        out: tuple[float, FloatArray, FloatArray, float, float, BoolArray, int] = _sorted_kernel(
-            self.cs,
-            self.order,
-            status,
-            q,
-            np.asarray(lam, dtype=np.float64),
-            float(theta),
-            int(iterations),
-            float(inc.cost),
-            self.integral,
-            STALL,
-            THETA_MIN,
-        )
+        try:
+            out: tuple[float, FloatArray, FloatArray, float, float, BoolArray, int] = (
+                _sorted_kernel(
+                    self.cs,
+                    self.order,
+                    status,
+                    q,
+                    np.asarray(lam, dtype=np.float64),
+                    float(theta),
+                    int(iterations),
+                    float(inc.cost),
+                    self.integral,
+                    STALL,
+                    THETA_MIN,
+                )
+            )
+        except numba.core.errors.NumbaError as exc:  # a numba that cannot compile it here
+            logger.warning("numba kernel unavailable (%s); node bounds fall back to numpy", exc)
+            self.use_numba = False
+            self.cost_t = np.ascontiguousarray(self.cost.T)
+            return self.bound(act, n_forced, q, lam, theta, iterations, inc)
         best_b, best_lam, rho, theta_out, price, price_set, done = out
         self.iterations += done
         if np.isfinite(price):
