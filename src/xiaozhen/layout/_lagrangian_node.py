@@ -136,7 +136,7 @@ def _sorted_kernel_py(
     integral: bool,
     stall_max: int,
     theta_min: float,
-) -> tuple[float, FloatArray, FloatArray, float, float, BoolArray, int]:
+) -> tuple[float, FloatArray, FloatArray, float, float, BoolArray]:
     """Subgradient steps on per-client sorted costs (compiled by numba; plain Python otherwise).
 
     ``cs_all[i]`` are client ``i``'s costs in increasing order, ``order_all[i]`` the local column of
@@ -175,9 +175,7 @@ def _sorted_kernel_py(
     g = np.zeros(n)
     below = np.zeros(n, dtype=np.int64)
     stall = 0
-    done = 0
     for _ in range(iterations):
-        done += 1
         thresh = ub - 1.0 + 1e-6 if integral else ub + 1e-9 * max(1.0, abs(ub))
         lam_sum = 0.0
         for i in range(n):
@@ -245,7 +243,7 @@ def _sorted_kernel_py(
             stall = 0
             if theta < theta_min:
                 break
-    return best_b, best_lam, rho_best, theta, best_price, price_set, done
+    return best_b, best_lam, rho_best, theta, best_price, price_set
 
 
 def _compile() -> Any:
@@ -290,7 +288,6 @@ class NodeSolver:
         self.use_numba = HAVE_NUMBA if use_numba is None else use_numba
         self.integral = integral
         self.allowed = np.asarray(allowed, dtype=np.int64)
-        self.iterations = 0
         self.cost = cost
         if self.use_numba:
             sub = cost[:, self.allowed]
@@ -321,28 +318,25 @@ class NodeSolver:
         status[loc[n_forced:]] = 1
         status[loc[:n_forced]] = 2
         try:
-            out: tuple[float, FloatArray, FloatArray, float, float, BoolArray, int] = (
-                _sorted_kernel(
-                    self.cs,
-                    self.order,
-                    status,
-                    q,
-                    np.asarray(lam, dtype=np.float64),
-                    float(theta),
-                    int(iterations),
-                    float(inc.cost),
-                    self.integral,
-                    STALL,
-                    THETA_MIN,
-                )
+            out: tuple[float, FloatArray, FloatArray, float, float, BoolArray] = _sorted_kernel(
+                self.cs,
+                self.order,
+                status,
+                q,
+                np.asarray(lam, dtype=np.float64),
+                float(theta),
+                int(iterations),
+                float(inc.cost),
+                self.integral,
+                STALL,
+                THETA_MIN,
             )
         except numba.core.errors.NumbaError as exc:  # a numba that cannot compile it here
             logger.warning("numba kernel unavailable (%s); node bounds fall back to numpy", exc)
             self.use_numba = False
             self.cost_t = np.ascontiguousarray(self.cost.T)
             return self.bound(act, n_forced, q, lam, theta, iterations, inc)
-        best_b, best_lam, rho, theta_out, price, price_set, done = out
-        self.iterations += done
+        best_b, best_lam, rho, theta_out, price, price_set = out
         if np.isfinite(price):
             inc.offer(float(price), self.allowed[price_set])
         return NodeBound(float(best_b), best_lam, rho[loc], float(theta_out))
