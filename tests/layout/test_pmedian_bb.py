@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,12 +16,13 @@ from xiaozhen.layout._lagrangian_node import (
     _sorted_kernel_py,
 )
 from xiaozhen.layout._pmedian import (
+    LagrangianOutcome,
     greedy_pmedian,
     interchange_pmedian,
     lagrangian_pmedian,
     solve_pmedian_exact,
 )
-from xiaozhen.layout._pmedian_bb import branch_and_bound_pmedian
+from xiaozhen.layout._pmedian_bb import BranchBoundOutcome, branch_and_bound_pmedian
 
 #: Both node-bound implementations; the compiled one only where numba is installed.
 KERNELS = [False, pytest.param(True, marks=pytest.mark.skipif(not HAVE_NUMBA, reason="no numba"))]
@@ -43,6 +45,15 @@ def _instance(seed: int, integral: bool) -> tuple[np.ndarray, int]:
     return cost, int(rng.integers(2, 5))
 
 
+def _tree(cost: np.ndarray, p: int, lag: LagrangianOutcome, **options: Any) -> BranchBoundOutcome:
+    """The tree warm-started from a root Lagrangian run (multipliers, incumbent, fixings)."""
+    options.setdefault("integral", True)
+    options.setdefault("time_limit", 30.0)
+    return branch_and_bound_pmedian(
+        cost, p, lag.multipliers, lag.best_set, closed=lag.closed, forced=lag.forced, **options
+    )
+
+
 @pytest.mark.parametrize("use_numba", KERNELS)
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("integral", [True, False])
@@ -51,17 +62,7 @@ def test_tree_proves_the_brute_force_optimum(seed: int, integral: bool, use_numb
     opt = _brute_force(cost, p)
     start = greedy_pmedian(cost, p)  # a deliberately plain start: the tree must improve it
     lag = lagrangian_pmedian(cost, p, start, max_iter=30)
-    out = branch_and_bound_pmedian(
-        cost,
-        p,
-        lag.multipliers,
-        lag.best_set,
-        closed=lag.closed,
-        forced=lag.forced,
-        integral=integral,
-        time_limit=30.0,
-        use_numba=use_numba,
-    )
+    out = _tree(cost, p, lag, integral=integral, use_numba=use_numba)
     assert out.proven
     assert out.best_cost == pytest.approx(opt, rel=1e-12)
     assert float(cost[:, out.best_set].min(axis=1).sum()) == pytest.approx(out.best_cost)
@@ -72,16 +73,7 @@ def test_stopped_tree_reports_a_valid_bound_not_optimal() -> None:
     cost, p = _instance(3, integral=True)
     opt = _brute_force(cost, p)
     lag = lagrangian_pmedian(cost, p, greedy_pmedian(cost, p), max_iter=5)
-    out = branch_and_bound_pmedian(
-        cost,
-        p,
-        lag.multipliers,
-        lag.best_set,
-        closed=lag.closed,
-        forced=lag.forced,
-        integral=True,
-        time_limit=0.0,
-    )
+    out = _tree(cost, p, lag, time_limit=0.0)
     assert not out.proven
     assert out.bound <= opt <= out.best_cost
 
@@ -116,19 +108,7 @@ def test_tree_branches_and_proves_on_graph_instances(seed: int, use_numba: bool)
     lag = lagrangian_pmedian(cost, p, start, max_iter=100)
     assert lag.bound < opt - 0.5  # a real gap at the root: the proof needs the tree
     for probe_iter, node_iter in ((0, 10), (60, 150)):  # short nodes, no probing: must branch
-        out = branch_and_bound_pmedian(
-            cost,
-            p,
-            lag.multipliers,
-            lag.best_set,
-            closed=lag.closed,
-            forced=lag.forced,
-            integral=True,
-            time_limit=30.0,
-            probe_iter=probe_iter,
-            node_iter=node_iter,
-            use_numba=use_numba,
-        )
+        out = _tree(cost, p, lag, probe_iter=probe_iter, node_iter=node_iter, use_numba=use_numba)
         assert out.proven
         assert out.best_cost == opt
         if probe_iter == 0:
@@ -226,16 +206,6 @@ def test_a_kernel_that_cannot_compile_falls_back_to_numpy(monkeypatch: pytest.Mo
     monkeypatch.setattr(node, "_sorted_kernel", broken)
     cost, p = _graph_instance(5)
     lag = lagrangian_pmedian(cost, p, greedy_pmedian(cost, p), max_iter=30)
-    out = branch_and_bound_pmedian(
-        cost,
-        p,
-        lag.multipliers,
-        lag.best_set,
-        closed=lag.closed,
-        forced=lag.forced,
-        integral=True,
-        time_limit=30.0,
-        use_numba=True,
-    )
+    out = _tree(cost, p, lag, use_numba=True)
     assert out.proven
     assert out.best_cost == _brute_force(cost, p)

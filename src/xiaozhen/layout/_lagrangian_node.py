@@ -51,6 +51,27 @@ STALL = 20
 THETA_MIN = 0.003
 
 
+def prune_level(ub: float, integral: bool) -> float:
+    """Bound from which no solution strictly better than ``ub`` remains (``UB - 1`` on integral
+    data, where every solution value is an integer)."""
+    return ub - 1.0 + 1e-6 if integral else ub + 1e-9 * max(1.0, abs(ub))
+
+
+def _jit(fn: Any, *, nogil: bool = False) -> Any:
+    """``fn`` compiled by numba, cached on disk where the package folder (or numba's user cache)
+    is writable, else compiled once per process; ``fn`` itself without numba."""
+    if not HAVE_NUMBA:
+        return fn
+    try:
+        return numba.njit(cache=True, nogil=nogil)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(nogil=nogil)(fn)
+
+
+#: The same level inside the compiled kernel.
+_prune_level_jit: Any = _jit(prune_level)
+
+
 class Incumbent(Protocol):
     """What a node needs from the tree's incumbent: its cost, the pruning level and an offer."""
 
@@ -176,7 +197,7 @@ def _sorted_kernel_py(
     below = np.zeros(n, dtype=np.int64)
     stall = 0
     for _ in range(iterations):
-        thresh = ub - 1.0 + 1e-6 if integral else ub + 1e-9 * max(1.0, abs(ub))
+        thresh = _prune_level_jit(ub, integral)
         lam_sum = 0.0
         for i in range(n):
             lam_sum += lam[i]
@@ -215,7 +236,7 @@ def _sorted_kernel_py(
                 best_price = price
                 price_set[:] = chosen
                 ub = price
-                thresh = ub - 1.0 + 1e-6 if integral else ub + 1e-9 * max(1.0, abs(ub))
+                thresh = _prune_level_jit(ub, integral)
         if value > best_b + 1e-12 * max(1.0, abs(value)):
             best_b = value
             best_lam[:] = lam
@@ -246,18 +267,7 @@ def _sorted_kernel_py(
     return best_b, best_lam, rho_best, theta, best_price, price_set
 
 
-def _compile() -> Any:
-    """The numba dispatcher of the kernel, cached on disk where the package folder (or numba's
-    user cache) is writable; without a cache location it still compiles, once per process."""
-    if not HAVE_NUMBA:
-        return None
-    try:
-        return numba.njit(cache=True, nogil=True)(_sorted_kernel_py)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True)(_sorted_kernel_py)
-
-
-_sorted_kernel: Any = _compile()
+_sorted_kernel: Any = _jit(_sorted_kernel_py, nogil=True)
 
 
 class NodeSolver:

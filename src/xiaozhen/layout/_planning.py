@@ -276,53 +276,6 @@ def evaluate_planning(problem: PlanningProblem, selected: NDArray[np.int64]) -> 
     )
 
 
-def aggregate_demand(
-    coverage: sp.csr_array, *weights: NDArray[np.float64]
-) -> tuple[sp.csr_array, list[NDArray[np.float64]], NDArray[np.int64]]:
-    """Merge demand points with identical candidate sets (and drop uncovered ones), summing weights.
-
-    Identical rows are found by two random 31-bit hashes summed per row (exact integer sums), then
-    verified exactly; the MILP is unchanged because merged points are covered together.
-
-    Returns
-    -------
-    tuple
-        Aggregated coverage, aggregated weights, and for each original row its aggregate (-1 when
-        covered by no candidate).
-    """
-    cov = sp.csr_array(coverage, dtype=np.int64)
-    cov.sort_indices()
-    n = cov.shape[0]
-    rng = np.random.default_rng(20240601)
-    r1 = rng.integers(0, 2**31, cov.shape[1], dtype=np.int64)
-    r2 = rng.integers(0, 2**31, cov.shape[1], dtype=np.int64)
-    counts = np.diff(cov.indptr)
-    keys = np.stack([cov @ r1, cov @ r2, counts], axis=1)
-    alive = counts > 0
-    uniq, first, inverse = np.unique(keys[alive], axis=0, return_index=True, return_inverse=True)
-    rows_alive = np.flatnonzero(alive)
-    rep = rows_alive[first]
-    agg = sp.csr_array(cov[rep].astype(bool))
-    check = cov[rows_alive] - cov[rep[inverse.reshape(-1)]]
-    if check.count_nonzero() != 0:  # a hash collision (probability ~2^-62): do not aggregate
-        logger.warning("coverage hash collision; solving without demand aggregation")
-        mapping = np.where(alive, np.cumsum(alive) - 1, -1).astype(np.int64)
-        return (
-            sp.csr_array(cov[rows_alive].astype(bool)),
-            [w[rows_alive] for w in weights],
-            mapping,
-        )
-    mapping = np.full(n, -1, dtype=np.int64)
-    mapping[rows_alive] = inverse.reshape(-1)
-    agg_w = [
-        np.bincount(inverse.reshape(-1), weights=w[rows_alive], minlength=uniq.shape[0]).astype(
-            np.float64
-        )
-        for w in weights
-    ]
-    return agg, agg_w, mapping
-
-
 @dataclass(frozen=True)
 class PlanningMilp:
     """The planning model as HiGHS takes it: ``max cost @ x`` s.t. ``row_lo <= a x <= row_hi``,
@@ -379,9 +332,7 @@ def _build_milp(problem: PlanningProblem) -> PlanningMilp:
     if problem.coverage is not None:
         assert problem.demand_weight is not None
         assert problem.rural_weight is not None
-        agg, (w, r), _ = aggregate_demand(
-            problem.coverage, problem.demand_weight, problem.rural_weight
-        )
+        agg, w, r = problem.aggregated_demand
         n_agg = agg.shape[0]
         a = sp.csr_array(agg, dtype=np.float64)
         eye = sp.eye_array(n_agg, format="csr")
@@ -613,6 +564,7 @@ def solve_planning(
     incumbent = greedy_planning(problem)
     start = None
     lag = None
+    inc_value = -math.inf
     if incumbent is not None:
         info["greedy_objective"] = evaluate_planning(problem, incumbent).objective
         incumbent = interchange_planning(problem, incumbent, time_limit=0.1 * time_limit)
@@ -643,19 +595,16 @@ def solve_planning(
             logger.info("greedy heuristic got stuck; falling back to the MILP")
             method = "milp"
         else:
-            metrics = evaluate_planning(problem, incumbent)
             if lag is not None:
-                bound = max(lag.bound, metrics.objective)
+                bound = max(lag.bound, inc_value)
             else:
                 lp = model.solve(time_limit=time_limit - (time.perf_counter() - t0), relax=True)
                 if lp.status == "infeasible":
                     raise _post_infeasible(problem)
                 bound = lp.objective if lp.status == "optimal" else math.inf
-            gp = relative_gap(metrics.objective, bound, maximize=True)
+            gp = relative_gap(inc_value, bound, maximize=True)
             status: Status = "optimal" if gp <= 1e-9 else "gap_limit"
-            return _result(
-                problem, incumbent, metrics.objective, bound, status, chosen_method, t0, info
-            )
+            return _result(problem, incumbent, inc_value, bound, status, chosen_method, t0, info)
     chosen_method = "milp"
     if lag is not None and incumbent is not None and problem.n_candidates > CORE_SIZE:
         # a large model: the full MILP rarely gets past its root LP, so the time goes first to
@@ -665,8 +614,8 @@ def solve_planning(
         if core is not None:
             core_value = evaluate_planning(problem, core).objective
             info["core_objective"] = core_value
-            if core_value > evaluate_planning(problem, incumbent).objective:
-                incumbent = core
+            if core_value > inc_value:
+                incumbent, inc_value = core, core_value
                 start = _start_vector(problem, incumbent, model)
     out = model.solve(time_limit=time_limit - (time.perf_counter() - t0), gap=gap, start=start)
     if out.status == "infeasible":
@@ -677,10 +626,7 @@ def solve_planning(
         sel = incumbent
     else:
         sel = np.flatnonzero(out.x[:m] > 0.5).astype(np.int64)
-        if incumbent is not None and (
-            evaluate_planning(problem, incumbent).objective
-            > evaluate_planning(problem, sel).objective
-        ):
+        if incumbent is not None and inc_value > evaluate_planning(problem, sel).objective:
             sel = incumbent  # HiGHS stopped before it found the start's value again
     metrics = evaluate_planning(problem, sel)
     bound = max(out.bound, metrics.objective) if math.isfinite(out.bound) else math.inf
@@ -771,7 +717,7 @@ def _start_vector(
     if problem.coverage is not None and n_agg:
         assert problem.demand_weight is not None
         assert problem.rural_weight is not None
-        agg, _, _ = aggregate_demand(problem.coverage, problem.demand_weight, problem.rural_weight)
+        agg = problem.aggregated_demand[0]
         u = np.asarray(sp.csr_array(agg, dtype=np.float64) @ x[:m]) > 0
         x[m : m + n_agg] = u
         if n_col > m + n_agg:

@@ -83,7 +83,7 @@ def lagrangian_planning_bound(
     PlanningBound or None
         ``None`` when the bound does not apply or the inner LP fails (then no claim is made).
     """
-    from xiaozhen.layout._planning import _build_milp, aggregate_demand
+    from xiaozhen.layout._planning import _build_milp
 
     rural_balance = problem.balance_on == "rural_population" and problem.balance_share > 0
     if problem.coverage is None or rural_balance:
@@ -91,7 +91,7 @@ def lagrangian_planning_bound(
     assert problem.demand_weight is not None
     assert problem.benefit is not None
     t0 = time.perf_counter()
-    agg, (w,), _ = aggregate_demand(problem.coverage, problem.demand_weight)
+    agg, w, _ = problem.aggregated_demand
     a_t = sp.csr_array(agg, dtype=np.float64).T.tocsr()
     w = w * problem.coverage_value
     inner = dataclasses.replace(

@@ -50,7 +50,7 @@ def interchange_planning(
     numpy.ndarray
         The improved set (sorted); never worse than ``selected``, feasible if it was.
     """
-    from xiaozhen.layout._planning import aggregate_demand, count_limits, spacing_pairs
+    from xiaozhen.layout._planning import count_limits, spacing_pairs
 
     sel = np.sort(np.asarray(selected, dtype=np.int64))
     rural_balance = problem.balance_on == "rural_population" and problem.balance_share > 0
@@ -63,7 +63,7 @@ def interchange_planning(
     assert problem.fringe is not None
     t0 = time.perf_counter()
     m = problem.n_candidates
-    agg, (w,), _ = aggregate_demand(problem.coverage, problem.demand_weight)
+    agg, w, _ = problem.aggregated_demand
     a = sp.csr_array(agg, dtype=np.float64)
     a_csc = a.tocsc()
     w = w * problem.coverage_value

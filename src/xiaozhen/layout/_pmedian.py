@@ -48,6 +48,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from xiaozhen.layout._highs import solve_milp
+from xiaozhen.layout._lagrangian_node import prune_level
 from xiaozhen.layout._pmedian_bb import branch_and_bound_pmedian
 from xiaozhen.layout._result import Method
 
@@ -179,11 +180,6 @@ def _is_integral(cost: FloatArray) -> bool:
     return bool(np.all(np.isfinite(cost)) and np.all(cost == np.round(cost)))
 
 
-def _threshold(ub: float, integral: bool) -> float:
-    """Bound above which a fixing is safe (no solution strictly better than ``ub`` is lost)."""
-    return ub - 1.0 + 1e-6 if integral else ub + 1e-9 * max(1.0, abs(ub))
-
-
 def lagrangian_pmedian(
     cost: FloatArray,
     p: int,
@@ -262,7 +258,7 @@ def lagrangian_pmedian(
         if c_chosen < ub - 1e-9 * max(1.0, abs(ub)):
             ub = c_chosen
             best_set = np.sort(chosen)
-        thresh = _threshold(ub, integral)
+        thresh = prune_level(ub, integral)
         if best_bound >= thresh:
             break
         # reduced-cost fixing
@@ -458,7 +454,7 @@ def solve_pmedian_exact(
     }
 
     def proven(lower: float, upper: float) -> bool:
-        return lower >= _threshold(upper, integral) - (0.0 if integral else 2e-9 * max(1, upper))
+        return lower >= prune_level(upper, integral) - (0.0 if integral else 2e-9 * max(1, upper))
 
     if proven(lb, ub) or not exact:
         status = "optimal" if proven(lb, ub) else "time_limit"

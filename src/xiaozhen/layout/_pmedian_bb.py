@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from xiaozhen.layout._lagrangian_node import NodeSolver
+from xiaozhen.layout._lagrangian_node import NodeSolver, prune_level
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,7 @@ class _Incumbent:
 
     def threshold(self) -> float:
         """Bound from which a node holds no solution strictly better than the incumbent."""
-        ub = self.cost
-        return ub - 1.0 + 1e-6 if self.integral else ub + 1e-9 * max(1.0, abs(ub))
+        return prune_level(self.cost, self.integral)
 
     def offer(self, cost: float, chosen: IntArray) -> None:
         if cost < self.cost - 1e-9 * max(1.0, abs(self.cost)):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -11,6 +13,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from xiaozhen.errors import ConfigError, InputDataError
+
+logger = logging.getLogger(__name__)
 
 BalanceOn = Literal["towns", "rural_population"]
 
@@ -300,6 +304,19 @@ class PlanningProblem:
         assert self.idle_land is not None
         return np.maximum(self.land - self.idle_land, 0.0)
 
+    @cached_property
+    def aggregated_demand(
+        self,
+    ) -> tuple[sp.csr_array, NDArray[np.float64], NDArray[np.float64]]:
+        """Coverage with identical demand rows merged (:func:`aggregate_demand`), with the summed
+        demand and rural weights; computed once per problem and shared by every solver stage."""
+        if self.coverage is None:
+            raise ConfigError("aggregated_demand needs a coverage matrix")
+        assert self.demand_weight is not None
+        assert self.rural_weight is not None
+        agg, (w, r), _ = aggregate_demand(self.coverage, self.demand_weight, self.rural_weight)
+        return agg, w, r
+
     @property
     def fixed_mask(self) -> NDArray[np.bool_]:
         """Boolean mask of the fixed (existing) towns."""
@@ -312,3 +329,50 @@ class PlanningProblem:
         from dataclasses import replace
 
         return replace(self, balance_share=float(share))
+
+
+def aggregate_demand(
+    coverage: sp.csr_array, *weights: NDArray[np.float64]
+) -> tuple[sp.csr_array, list[NDArray[np.float64]], NDArray[np.int64]]:
+    """Merge demand points with identical candidate sets (and drop uncovered ones), summing weights.
+
+    Identical rows are found by two random 31-bit hashes summed per row (exact integer sums), then
+    verified exactly; the MILP is unchanged because merged points are covered together.
+
+    Returns
+    -------
+    tuple
+        Aggregated coverage, aggregated weights, and for each original row its aggregate (-1 when
+        covered by no candidate).
+    """
+    cov = sp.csr_array(coverage, dtype=np.int64)
+    cov.sort_indices()
+    n = cov.shape[0]
+    rng = np.random.default_rng(20240601)
+    r1 = rng.integers(0, 2**31, cov.shape[1], dtype=np.int64)
+    r2 = rng.integers(0, 2**31, cov.shape[1], dtype=np.int64)
+    counts = np.diff(cov.indptr)
+    keys = np.stack([cov @ r1, cov @ r2, counts], axis=1)
+    alive = counts > 0
+    uniq, first, inverse = np.unique(keys[alive], axis=0, return_index=True, return_inverse=True)
+    rows_alive = np.flatnonzero(alive)
+    rep = rows_alive[first]
+    agg = sp.csr_array(cov[rep].astype(bool))
+    check = cov[rows_alive] - cov[rep[inverse.reshape(-1)]]
+    if check.count_nonzero() != 0:  # a hash collision (probability ~2^-62): do not aggregate
+        logger.warning("coverage hash collision; solving without demand aggregation")
+        mapping = np.where(alive, np.cumsum(alive) - 1, -1).astype(np.int64)
+        return (
+            sp.csr_array(cov[rows_alive].astype(bool)),
+            [w[rows_alive] for w in weights],
+            mapping,
+        )
+    mapping = np.full(n, -1, dtype=np.int64)
+    mapping[rows_alive] = inverse.reshape(-1)
+    agg_w = [
+        np.bincount(inverse.reshape(-1), weights=w[rows_alive], minlength=uniq.shape[0]).astype(
+            np.float64
+        )
+        for w in weights
+    ]
+    return agg, agg_w, mapping
