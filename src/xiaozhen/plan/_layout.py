@@ -276,8 +276,7 @@ def stage_layout_province(state: PlanState) -> None:
     )
     town_points["label"] = town_points["name"] + " · " + town_points["industry"]
     interactive = MapFigure(
-        "Counties by suitability score; the towns of the batch at their county seats "
-        "(click for details; switch layers top right).",
+        "Counties by suitability score; the towns of the batch at their county seats.",
         (
             choropleth_layer(
                 map_counties,
