@@ -169,7 +169,7 @@ def _frontier_png(frontier: pd.DataFrame, chosen_share: float) -> bytes:
     )
     ax2.set_ylabel("rural residents covered (million)")
     ax.axvline(chosen_share, color="grey", lw=0.8, ls=":")
-    ax.set_title("The price of balance · 均衡布局的代价")
+    ax.set_title("Objective and rural residents covered as the balance share rises")
     lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
     ax.legend(lines, labels, loc="lower left", fontsize=8)
@@ -328,7 +328,11 @@ def stage_layout_province(state: PlanState) -> None:
             charts=(frontier_chart,),
             figures=(
                 Figure("Towns per county (triangles: counties with towns).", png),
-                Figure("Balance frontier: objective and rural residents covered.", frontier_png),
+                Figure(
+                    "Balance frontier: the objective given up and the rural residents covered "
+                    "at each balance share.",
+                    frontier_png,
+                ),
             ),
             tables=(
                 table_from_frame("Towns of the batch", towns.set_index("town_id")),
