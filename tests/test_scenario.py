@@ -80,3 +80,15 @@ def test_load_scenario_errors(tmp_path):
 def test_scenario_is_frozen():
     with pytest.raises(Exception, match="frozen"):
         Scenario().seed = 3  # type: ignore[misc]
+
+
+def test_a_boolean_where_a_number_belongs_is_refused():
+    """Pydantic would read ``true`` as 1.0; found by the schemathesis test of the web API."""
+    _, problems = scenario_problems(
+        {"policy": {"quota_reward_share": True}, "assess": {"min_developable_km2": True}}
+    )
+    text = " ".join(problems)
+    assert "quota_reward_share must be a number" in text
+    assert "min_developable_km2 must be a number" in text
+    _, fine = scenario_problems({"policy": {"hukou_priority": True}})  # a real boolean lever
+    assert fine == []

@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
 )
 
+from xiaozhen._model import FrozenModel
 from xiaozhen.design import DesignRules
 from xiaozhen.errors import ConfigError
 from xiaozhen.simulate.parameters import PolicyPackage
@@ -52,7 +53,7 @@ def _field(default: Any, description: str, *, unit: str = "", source: str = "", 
     return Field(default, description=description, json_schema_extra=extra, **kw)
 
 
-class _Section(BaseModel):
+class _Section(FrozenModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -192,7 +193,7 @@ class SimulateConfig(_Section):
     draws: int = _field(200, "Monte Carlo draws over uncertain parameters.", ge=1, le=100_000)
 
 
-class Scenario(BaseModel):
+class Scenario(FrozenModel):
     """A complete, validated xiaozhen scenario."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

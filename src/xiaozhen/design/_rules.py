@@ -33,6 +33,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from xiaozhen._model import FrozenModel
+
 __all__ = [
     "CONSTRUCTION_USES",
     "DEFAULT_SERVICE_STANDARDS",
@@ -266,7 +268,7 @@ class ObjectiveWeights(BaseModel):
     )
 
 
-class DesignRules(BaseModel):
+class DesignRules(FrozenModel):
     """Hard constraints, programme and objective of a town design (frozen; defaults cite sources).
 
     See the module docstring for the sources of every threshold.

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xiaozhen._model import FrozenModel
 from xiaozhen.errors import ConfigError
 
 __all__ = [
@@ -448,7 +449,7 @@ LEVERS: tuple[str, ...] = (
 )
 
 
-class PolicyPackage(BaseModel):
+class PolicyPackage(FrozenModel):
     """Land, capital and talent levers of the characteristic-town programme (BRIEF §4.2).
 
     Defaults reproduce the Zhejiang package; set a lever to zero / False (or use
