@@ -10,6 +10,7 @@ characters of GB 2312 and every character that appears in the bundled data and t
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -25,10 +26,8 @@ def gb2312_level1() -> set[str]:
     chars = set()
     for hi in range(0xB0, 0xD8):
         for lo in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes([hi, lo]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return chars
 
 
@@ -48,7 +47,8 @@ def used_characters() -> set[str]:
 def main() -> int:
     collection = TTCollection(str(SOURCE))
     index = next(
-        i for i, font in enumerate(collection.fonts)
+        i
+        for i, font in enumerate(collection.fonts)
         if font["name"].getDebugName(1) == "Noto Sans CJK SC"
     )
     chars = {chr(c) for c in range(0x20, 0x7F)} | gb2312_level1() | used_characters()

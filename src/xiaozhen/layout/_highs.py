@@ -53,6 +53,46 @@ def _new_highs() -> highspy.Highs:
     return h
 
 
+def pass_model(
+    h: highspy.Highs,
+    cost: NDArray[np.float64],
+    a_matrix: sp.spmatrix | sp.sparray,
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+    integer: NDArray[np.bool_] | None = None,
+    *,
+    maximize: bool = False,
+    offset: float = 0.0,
+) -> None:
+    """Hand ``min/max cost @ x + offset`` s.t. ``row_lower <= A x <= row_upper`` and the column
+    bounds (integer where ``integer``) to ``h`` column-wise in one call."""
+    a = sp.csc_array(a_matrix)
+    a.sort_indices()
+    n_col, n_row = a.shape[1], a.shape[0]
+    integrality = np.zeros(n_col, np.int32) if integer is None else integer.astype(np.int32)
+    status = h.passModel(
+        int(n_col),
+        int(n_row),
+        int(a.nnz),
+        1,  # column-wise
+        -1 if maximize else 1,
+        float(offset),
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.ascontiguousarray(col_lower, dtype=np.float64),
+        np.ascontiguousarray(col_upper, dtype=np.float64),
+        np.ascontiguousarray(row_lower, dtype=np.float64),
+        np.ascontiguousarray(row_upper, dtype=np.float64),
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(np.float64),
+        integrality,
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the model (passModel returned kError)")
+
+
 def solve_milp(
     cost: NDArray[np.float64],
     a_matrix: sp.spmatrix | sp.sparray,
@@ -69,6 +109,7 @@ def solve_milp(
     mip_abs_gap: float = 1e-9,
     start: NDArray[np.float64] | None = None,
     threads: int | None = None,
+    target: float | None = None,
 ) -> MilpOutcome:
     """Solve ``min/max cost @ x + offset`` s.t. ``row_lower <= A x <= row_upper``, bounds, integrality.
 
@@ -89,42 +130,35 @@ def solve_milp(
         A feasible solution handed to HiGHS as its first incumbent.
     threads
         HiGHS threads (default: HiGHS's choice).
+    target
+        Stop as soon as an incumbent reaches this objective (HiGHS ``objective_target``).
 
     Returns
     -------
     MilpOutcome
     """
     t0 = time.perf_counter()
-    a = sp.csc_array(a_matrix)
-    a.sort_indices()
-    n_col = a.shape[1]
-    n_row = a.shape[0]
+    n_col = int(a_matrix.shape[1])
     h = _new_highs()
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
     if threads is not None:
         h.setOptionValue("threads", int(threads))
-    integrality = np.where(integer, 1, 0).astype(np.int32)
-    status = h.passModel(
-        int(n_col),
-        int(n_row),
-        int(a.nnz),
-        1,  # column-wise
-        -1 if maximize else 1,
-        float(offset),
-        np.ascontiguousarray(cost, dtype=np.float64),
-        np.ascontiguousarray(col_lower, dtype=np.float64),
-        np.ascontiguousarray(col_upper, dtype=np.float64),
-        np.ascontiguousarray(row_lower, dtype=np.float64),
-        np.ascontiguousarray(row_upper, dtype=np.float64),
-        a.indptr.astype(np.int32),
-        a.indices.astype(np.int32),
-        a.data.astype(np.float64),
-        integrality,
+    if target is not None:
+        h.setOptionValue("objective_target", float(target))
+    pass_model(
+        h,
+        cost,
+        a_matrix,
+        row_lower,
+        row_upper,
+        col_lower,
+        col_upper,
+        integer,
+        maximize=maximize,
+        offset=offset,
     )
-    if status == highspy.HighsStatus.kError:
-        raise RuntimeError("HiGHS rejected the model (passModel returned kError)")
     if start is not None:
         h.setSolution(int(n_col), np.arange(n_col, dtype=np.int32), start.astype(np.float64))
     h.run()
@@ -146,6 +180,8 @@ def solve_milp(
             if gap_abs <= max(mip_abs_gap, 1e-9 * max(1.0, abs(objective)))
             else ("gap_limit")
         )
+    elif model_status == highspy.HighsModelStatus.kObjectiveTarget:
+        out = "gap_limit"  # stopped on purpose with an incumbent and a valid bound
     elif model_status in (
         highspy.HighsModelStatus.kTimeLimit,
         highspy.HighsModelStatus.kInterrupt,
@@ -158,8 +194,8 @@ def solve_milp(
     logger.debug(
         "HiGHS %d cols x %d rows (%d nnz): %s obj=%.6g bound=%.6g in %.2f s",
         n_col,
-        n_row,
-        a.nnz,
+        int(a_matrix.shape[0]),
+        int(a_matrix.nnz),
         name,
         objective,
         bound,

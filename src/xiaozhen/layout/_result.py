@@ -19,6 +19,7 @@ Method = Literal[
     "radius-milp",
     "lagrangian",
     "lagrangian-bb",
+    "lagrangian-kernel",
     "heuristic",
     "milp",
     "binary-search-milp",
