@@ -233,15 +233,15 @@ def lagrangian_planning_bound(
     if not np.isfinite(best):
         return None
     evaluated = _evaluate(problem, inner, a_t, w, best_mu)
-    if evaluated is None:
-        return None
     best = min(best, evaluated[0])
     with_candidate, support = evaluated[1], evaluated[3]
     rounds = 0
     if best > incumbent:
-        cg = _column_generation(problem, inner, a_t, w, best_mu, with_candidate, t0 + time_limit)
-        if cg is not None and cg[0] < best:
-            best, best_mu, with_candidate, support, rounds = cg
+        cg = _column_generation(problem, inner, a_t, w, with_candidate, t0 + time_limit)
+        if cg is not None:
+            with_candidate, rounds = cg[2], cg[4]
+            if cg[0] < best:
+                best, best_mu, support = cg[0], cg[1], cg[3]
     seconds = time.perf_counter() - t0
     logger.info(
         "Lagrangian planning bound %.8g after %d steps and %d LP rounds in %.2f s",
@@ -260,9 +260,10 @@ def _evaluate(
     a_t: sp.csr_array,
     w: NDArray[np.float64],
     mu: NDArray[np.float64],
-) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]] | None:
+) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Lagrangian bound at ``mu`` from the inner LP's duals: (bound, bound with each candidate,
-    reduced values, candidates open in the inner solution)."""
+    reduced values, candidates open in the inner solution); without duals (the inner LP failed)
+    the bounds are weaker but still valid."""
     assert problem.benefit is not None
     value = problem.benefit + a_t @ mu
     solved = inner.solve(value)
@@ -279,12 +280,13 @@ def _column_generation(
     inner: _Inner,
     a_t: sp.csr_array,
     w: NDArray[np.float64],
-    mu0: NDArray[np.float64],
     with_candidate: NDArray[np.float64],
     deadline: float,
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], int] | None:
     """Column generation on the LP relaxation (see :func:`lagrangian_planning_bound`); returns
-    (best bound, its multipliers, bound with each candidate, LP support, rounds) or ``None``."""
+    (best bound, its multipliers, bound with each candidate, LP support, rounds) or ``None``.
+    Every round's multipliers bound every candidate, so the smallest bound per candidate over
+    ``with_candidate`` and all rounds is kept."""
     m = problem.n_candidates
     benefit = problem.benefit
     assert benefit is not None
@@ -294,11 +296,11 @@ def _column_generation(
         np.argsort(-with_candidate, kind="stable")[:COLUMNS],
         np.asarray(problem.fixed, dtype=np.int64),
     )
-    best: tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], int] | None
-    best = None
-    for rounds in range(1, COLUMN_ROUNDS + 1):
-        if time.perf_counter() > deadline:
-            break
+    best: tuple[float, NDArray[np.float64], NDArray[np.int64]] | None = None
+    each_min = with_candidate.copy()
+    rounds = 0
+    while rounds < COLUMN_ROUNDS and time.perf_counter() < deadline:
+        rounds += 1
         sub, (sw,), mapping = aggregate_demand(sp.csr_array(agg[:, cols]), w)
         k, n = cols.size, sub.shape[0]
         a = sp.vstack(
@@ -330,12 +332,10 @@ def _column_generation(
         at = np.maximum(mapping, 0)
         share = np.where(mapping >= 0, w / np.maximum(sw[at], 1e-300), 0.0)
         mu = np.clip(np.where(mapping >= 0, dual[at] * share, w), 0.0, w)
-        evaluated = _evaluate(problem, inner, a_t, w, mu)
-        if evaluated is None:
-            break
-        bound, each, reduced, _ = evaluated
+        bound, each, reduced, _ = _evaluate(problem, inner, a_t, w, mu)
+        each_min = np.minimum(each_min, each)
         if best is None or bound < best[0]:
-            best = (bound, mu, each, support, rounds)
+            best = (bound, mu, support)
         outside = np.setdiff1d(np.arange(m), cols)
         gain = reduced[outside]
         priced = outside[gain > 1e-9 * max(1.0, float(np.abs(reduced).max()))]
@@ -343,4 +343,6 @@ def _column_generation(
             break
         top = priced[np.argsort(-reduced[priced], kind="stable")[:COLUMNS_ADDED]]
         cols = np.union1d(cols, top)
-    return best
+    if best is None:
+        return None
+    return best[0], best[1], each_min, best[2], rounds
