@@ -610,3 +610,16 @@ def test_greedy_variants_never_worse_than_the_classical_weight() -> None:
     assert classical is not None
     res = solve_planning(problem, method="heuristic")
     assert res.info["search_objective"] >= evaluate_planning(problem, classical).objective - 1e-9
+
+
+def test_milp_stops_at_an_objective_target_with_a_true_bound() -> None:
+    """HiGHS's objective target ends the solve early; the status says so and the bound holds."""
+    problem = _medium(7)
+    model = _build_milp(problem)
+    exact = model.solve(time_limit=60.0)
+    assert exact.status == "optimal"
+    early = model.solve(time_limit=60.0, target=0.9 * exact.objective)
+    assert early.status == "gap_limit"
+    assert early.x is not None
+    assert 0.9 * exact.objective <= early.objective <= exact.objective + 1e-6
+    assert early.bound >= exact.objective - 1e-6

@@ -449,8 +449,9 @@ def greedy_planning(
 
     Each step adds the feasible candidate with the largest marginal objective divided by
     ``1 + k (c_j / B + l_j / L)`` with ``k = resource_weight`` (``k`` large: the ratio greedy for
-    covering with knapsack constraints, Khuller, Moss & Naor 1999; ``k = 0``: the plain greedy). Candidates that would break spacing, a maximum, the budget, the
-    land quota or the share of fringe towns are skipped; while a group minimum or the balance
+    covering with knapsack constraints, Khuller, Moss & Naor 1999; ``k = 0``: the plain greedy).
+    Candidates that would break spacing, a maximum, the budget, the land quota or the share of
+    fringe towns are skipped; while a group minimum or the balance
     share is unmet, only candidates that reduce the deficit are eligible.
     """
     m = problem.n_candidates
@@ -809,7 +810,8 @@ def _solve_core(
     sel = keep[np.flatnonzero(out.x[: keep.size] > 0.5)].astype(np.int64)
     if not _satisfies(problem, sel):
         return None
-    return sel, out.bound if math.isfinite(out.bound) else math.inf, out.status == "optimal"
+    trusted = out.status in ("optimal", "gap_limit", "time_limit") and math.isfinite(out.bound)
+    return sel, out.bound if trusted else math.inf, out.status == "optimal"
 
 
 def _post_infeasible(problem: PlanningProblem, *, timed_out: bool = False) -> InfeasibleError:
