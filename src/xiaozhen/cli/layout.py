@@ -112,8 +112,17 @@ def towns(
         float | None, typer.Option(help="Land quota, km² (none: no limit).")
     ] = None,
     balance_share: Annotated[
-        float, typer.Option(help="Minimum share of towns on fringe candidates (0–1).")
+        float,
+        typer.Option(help="Minimum share (0–1) in fringe places, of towns or of rural residents."),
     ] = 0.0,
+    balance_on: Annotated[
+        str,
+        typer.Option(
+            help="What the balance share counts: 'towns' (share of towns on fringe candidates) "
+            "or 'rural_population' (share of the covered rural residents that fringe towns "
+            "cover; needs --demand, with a rural_population column or all residents rural)."
+        ),
+    ] = "towns",
     min_spacing_km: Annotated[float, typer.Option(help="Minimum distance between towns.")] = 0.0,
     max_per_county: Annotated[
         int | None, typer.Option(help="At most this many towns per county.")
@@ -128,6 +137,9 @@ def towns(
         bool, typer.Option(help="Also compute the balance frontier (shares 0, 0.1, …, 1).")
     ] = True,
     time_limit: Annotated[float, typer.Option(help="Solver time limit per problem, s.")] = 60.0,
+    gap: Annotated[
+        float, typer.Option(help="Stop at this proven relative gap (0: prove optimality).")
+    ] = 0.0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
 ) -> None:
     """Choose towns among candidates under budget, land quota, balance and spacing (from files)."""
@@ -142,6 +154,15 @@ def towns(
         raise RunFolderError(f"--out: {str(out)!r} exists; pass --force to replace its files")
     if not 0.0 <= balance_share <= 1.0:
         raise ConfigError(f"--balance-share must lie in [0, 1], got {balance_share}")
+    if balance_on not in ("towns", "rural_population"):
+        raise ConfigError(f"--balance-on: use towns or rural_population, got {balance_on!r}")
+    if balance_on == "rural_population" and demand is None:
+        raise ConfigError(
+            "--balance-on rural_population counts covered rural residents: pass --demand "
+            "(points with x, y, population and rural_population)"
+        )
+    if not 0.0 <= gap < 1.0:
+        raise ConfigError(f"--gap must lie in [0, 1), got {gap}; e.g. 0.01 for 1 %")
     table = _read_table(candidates, "CANDIDATES")
     assert isinstance(table, pd.DataFrame)
     if "site_id" in table.columns:
@@ -181,10 +202,12 @@ def towns(
         "county_max": county_max,
         "frontier_shares": tuple(np.round(np.linspace(0, 1, 11), 2)) if frontier else None,
         "time_limit": time_limit,
+        "gap": gap,
     }
     plan = layout_from_candidates(
         pd.DataFrame(table.drop(columns="geometry", errors="ignore")),
         balance_share=balance_share,
+        balance_on=balance_on,  # type: ignore[arg-type]
         **kwargs,  # type: ignore[arg-type]
     )
     check = check_solution(plan.problem, plan.result)
