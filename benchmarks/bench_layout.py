@@ -90,8 +90,9 @@ def run_spopt(ids: list[int], time_limit: float) -> tuple[list[str], dict[int, t
     return rows, seen
 
 
-BUDGETS = {"typical": (25e9, 6.0), "stress": (120e9, 25.0)}
-"""County programmes: (budget in yuan, land quota in km²)."""
+BUDGETS = {"typical": (25e9, 6.0), "stress": (120e9, 25.0), "typical-rural": (25e9, 6.0)}
+"""County programmes: (budget in yuan, land quota in km²); ``typical-rural`` puts the balance on
+covered rural residents (share 0.6) instead of on towns (share 0.4)."""
 
 
 def county_problem(
@@ -146,7 +147,8 @@ def county_problem(
         budget=budget,
         land_quota=quota,
         fringe=fringe,
-        balance_share=0.4,
+        balance_share=0.6 if label == "typical-rural" else 0.4,
+        balance_on="rural_population" if label == "typical-rural" else "towns",
         group=county,
         group_max=dict.fromkeys(range(16), 3),
         xy=cand,
@@ -163,7 +165,7 @@ def county_case(seeds: list[int], gap: float = 0.01, time_limit: float = 60.0) -
         "| kernel search | objective | proven bound | gap | status, method | seconds | checker |",
         "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|",
     ]
-    worst_gap, worst_s = 0.0, 0.0
+    worst = dict.fromkeys(BUDGETS, (0.0, 0.0))
     for seed in seeds:
         for label in BUDGETS:
             prob, n_pairs, t_build = county_problem(seed, label)
@@ -173,9 +175,12 @@ def county_case(seeds: list[int], gap: float = 0.01, time_limit: float = 60.0) -
                     f"- instance: {prob.n_candidates:,} candidates x "
                     f"{prob.coverage.shape[0]:,} demand cells; sparse travel times within 20 min "
                     f"({n_pairs:,} pairs, k-d tree build {t_build:.1f} s), coverage within 15 "
-                    f"min ({prob.coverage.nnz:,} pairs); balance share 0.4, 16 counties with "
-                    "max 3, spacing 5 km; programmes: typical 25 billion yuan and 6 km², stress "
-                    f"120 billion yuan and 25 km²; method `milp`, time limit {time_limit:g} s, "
+                    f"min ({prob.coverage.nnz:,} pairs); balance share of fringe towns 0.4, 16 "
+                    "counties with max 3, spacing 5 km; programmes: typical 25 billion yuan and 6 "
+                    "km², stress 120 billion yuan and 25 km², typical-rural as typical with the "
+                    "balance on covered rural residents instead (share 0.6: at least 60 % of the "
+                    "covered rural residents covered by fringe towns); method `milp`, time limit "
+                    f"{time_limit:g} s, "
                     f"requested gap {100 * gap:g} %",
                 ]
             res = solve_planning(prob, method="milp", time_limit=time_limit, gap=gap)
@@ -186,7 +191,7 @@ def county_case(seeds: list[int], gap: float = 0.01, time_limit: float = 60.0) -
                 for step in ("improve", "prove")
                 if f"kernel_{step}_candidates" in info
             )
-            worst_gap, worst_s = max(worst_gap, res.gap), max(worst_s, res.seconds)
+            worst[label] = (max(worst[label][0], res.gap), max(worst[label][1], res.seconds))
             rows.append(
                 f"| {seed} | {label} | {res.n_selected} | {info['greedy_objective']:,.0f} | "
                 f"{info['search_objective']:,.0f} | "
@@ -197,13 +202,18 @@ def county_case(seeds: list[int], gap: float = 0.01, time_limit: float = 60.0) -
                 f"{'ok' if check.ok else 'VIOLATED'} |"
             )
     lines += [
-        f"- worst over {2 * len(seeds)} runs: gap **{100 * worst_gap:.2f} %**, "
-        f"**{worst_s:.1f} s** (target: 1 % in 60 s)",
+        "- worst over the seeds (target: 1 % in 60 s): "
+        + "; ".join(
+            f"{label} gap **{100 * g:.2f} %** in at most **{t:.1f} s**"
+            for label, (g, t) in worst.items()
+        ),
         "",
         *rows,
         "",
         "Kernel search: candidates in the improving core and in the proving MILP (the ones "
-        "whose Lagrangian bound is above the plan's value + half the gap).",
+        "whose Lagrangian bound is above the plan's value + half the gap). For typical-rural the "
+        "Lagrangian bound is that of the model without the rural balance (it couples the "
+        "coverage rows; dropping it keeps the bound valid).",
     ]
     return lines
 

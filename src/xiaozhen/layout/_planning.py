@@ -46,6 +46,11 @@ proves the requested gap). On the benchmark county with a 120-billion-yuan budge
 0.5 left the plan 1.33 % and 1.01 % from the bound, 0.95 left 0.76 % and 0.82 %: the full MILP
 that got the rest made no progress on a model of 1.9 M nonzeros."""
 
+FULL_MILP_MIN_SHARE = 0.2
+"""After the kernel search the full MILP runs only if this share of the time limit is left: on a
+large model a few seconds do not get HiGHS past presolve, and its setup alone overran a 60 s limit
+by 5 s."""
+
 CORE_GAP = 0.002
 """Relative gap at which an improving core MILP stops."""
 
@@ -450,9 +455,9 @@ def greedy_planning(
     Each step adds the feasible candidate with the largest marginal objective divided by
     ``1 + k (c_j / B + l_j / L)`` with ``k = resource_weight`` (``k`` large: the ratio greedy for
     covering with knapsack constraints, Khuller, Moss & Naor 1999; ``k = 0``: the plain greedy).
-    Candidates that would break spacing, a maximum, the budget, the land quota or the share of
-    fringe towns are skipped; while a group minimum or the balance
-    share is unmet, only candidates that reduce the deficit are eligible.
+    Candidates that would break spacing, a maximum, the budget, the land quota or the fringe share
+    (of towns, or of covered rural residents) are skipped; while a group minimum or the balance
+    share of towns is unmet, only candidates that reduce the deficit are eligible.
     """
     m = problem.n_candidates
     assert problem.benefit is not None
@@ -474,6 +479,14 @@ def greedy_planning(
     covered = (
         np.asarray(cov @ chosen.astype(np.float64)) > 0 if cov is not None else np.zeros(0, bool)
     )
+    covered_f = (
+        np.asarray(cov @ (chosen & fr).astype(np.float64)) > 0
+        if cov is not None
+        else np.zeros(0, bool)
+    )
+    rural_balance = problem.balance_on == "rural_population" and cov is not None
+    s_rural = problem.balance_share if rural_balance else 0.0
+    rural = problem.rural_weight if problem.rural_weight is not None else np.zeros(0)
     groups = problem.group
     budget = problem.budget if problem.budget is not None else np.inf
     lquota = problem.land_quota if problem.land_quota is not None else np.inf
@@ -505,6 +518,13 @@ def greedy_planning(
                     need |= groups == lab
         if s > 0 and n_f < math.ceil(s * lo - 1e-9):
             need = (need & fr) if (need & fr & ok).any() else (need | fr)
+        if s_rural > 0:
+            # a fringe town never lowers the fringe share of covered rural residents (what it
+            # newly covers it also fringe-covers); any other town must keep the share >= s
+            assert cov is not None
+            r_cov, r_fringe = float(rural[covered].sum()), float(rural[covered_f].sum())
+            new_rural = np.asarray(cov.T @ (rural * ~covered))
+            ok &= fr | (r_fringe >= s_rural * (r_cov + new_rural) - 1e-9 * max(1.0, r_cov))
         if need.any():
             ok &= need
         elif n_now >= lo:
@@ -523,7 +543,10 @@ def greedy_planning(
         used_c += invest[j]
         used_l += land[j]
         if cov is not None:
-            covered |= np.asarray(cov[:, [j]].toarray()).reshape(-1) > 0
+            col = np.asarray(cov[:, [j]].toarray()).reshape(-1) > 0
+            covered |= col
+            if fr[j]:
+                covered_f |= col
     sel = np.flatnonzero(chosen).astype(np.int64)
     return sel if _satisfies(problem, sel) else None
 
@@ -638,7 +661,8 @@ def solve_planning(
         start = _start_vector(problem, incumbent, model)
         kernel_gap = relative_gap(inc_value, max(bound, inc_value), maximize=True)
         proven = kernel_gap <= max(gap, 1e-9)
-        if proven or time.perf_counter() - t0 >= time_limit:
+        left = time_limit - (time.perf_counter() - t0)
+        if proven or left < FULL_MILP_MIN_SHARE * time_limit:
             status_k: Status = "time_limit"
             if proven:
                 status_k = "optimal" if kernel_gap <= 1e-9 else "gap_limit"

@@ -179,8 +179,8 @@ def lagrangian_planning_bound(
     Parameters
     ----------
     problem
-        The planning problem; needs a coverage matrix. With a balance share on covered rural
-        population the coverage rows are coupled and ``None`` is returned.
+        The planning problem; needs a coverage matrix. A balance share on covered rural
+        population couples the coverage rows and is dropped from the bound (still valid).
     incumbent
         Objective of a feasible solution (the Polyak step target; any value below the optimum).
     time_limit
@@ -191,11 +191,14 @@ def lagrangian_planning_bound(
     Returns
     -------
     PlanningBound or None
-        ``None`` when the bound does not apply or the inner LP fails (then no claim is made).
+        ``None`` without a coverage matrix or when the inner LP fails (then no claim is made).
     """
-    rural_balance = problem.balance_on == "rural_population" and problem.balance_share > 0
-    if problem.coverage is None or rural_balance:
+    if problem.coverage is None:
         return None
+    if problem.balance_on == "rural_population" and problem.balance_share > 0:
+        # the balance on covered rural residents couples the coverage rows; the model without it
+        # is a relaxation, so its bound holds (weaker by at most the price of balance)
+        problem = dataclasses.replace(problem, balance_share=0.0)
     assert problem.demand_weight is not None
     assert problem.benefit is not None
     t0 = time.perf_counter()
