@@ -652,3 +652,23 @@ def test_rural_balance_on_a_large_model(monkeypatch: pytest.MonkeyPatch, share: 
     assert check_solution(problem, res).ok
     assert res.objective <= exact.objective + 1e-6 <= res.bound + 2e-6
     assert res.info["rural_covered_fringe"] >= share * res.info["rural_covered"] - 1e-6
+
+
+def test_kernel_search_widens_when_too_many_candidates_survive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Improve over 5 candidates, then more than 12 survive: the widest set (12) is solved, its
+    bound is combined with the outside bound, and the full MILP finishes the proof."""
+    import xiaozhen.layout._planning as pl
+
+    problem = _medium(6)
+    exact = solve_planning(problem, method="milp", time_limit=60.0)
+    monkeypatch.setattr(pl, "LAGRANGIAN_ABOVE_NNZ", 0)
+    monkeypatch.setattr(pl, "CORE_SIZE", 5)
+    monkeypatch.setattr(pl, "KERNEL_MAX", 12)
+    res = solve_planning(problem, method="milp", time_limit=60.0)
+    assert res.info["kernel_improve_candidates"] == 5
+    assert res.info["kernel_widen_candidates"] == 12
+    assert check_solution(problem, res).ok
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(exact.objective, rel=1e-9)

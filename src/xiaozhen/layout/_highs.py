@@ -131,7 +131,8 @@ def solve_milp(
     threads
         HiGHS threads (default: HiGHS's choice).
     target
-        Stop as soon as an incumbent reaches this objective (HiGHS ``objective_target``).
+        Stop as soon as an incumbent reaches this objective (HiGHS ``objective_target``); the
+        status is then ``"gap_limit"`` (stopped on purpose, the bound still proven).
 
     Returns
     -------

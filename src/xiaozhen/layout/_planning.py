@@ -47,9 +47,14 @@ proves the requested gap). On the benchmark county with a 120-billion-yuan budge
 that got the rest made no progress on a model of 1.9 M nonzeros."""
 
 FULL_MILP_MIN_SHARE = 0.2
-"""After the kernel search the full MILP runs only if this share of the time limit is left: on a
-large model a few seconds do not get HiGHS past presolve, and its setup alone overran a 60 s limit
-by 5 s."""
+FULL_MILP_MAX_NNZ = 1_000_000
+"""After the kernel search the full MILP runs only if this share of the time limit is left and the
+model has at most this many nonzeros: on the benchmark county (1.9 M nonzeros, 3.8 M with a balance
+on rural residents) it made no progress in 24 s, and its setup alone overran a 60 s limit by 5 s."""
+
+LAST_TIME_SHARE = 0.9
+"""Share of the remaining time given to the last MILP of the kernel search; the rest covers
+building the restricted model and HiGHS's setup, which overran a 60 s limit by 5 s without it."""
 
 CORE_GAP = 0.002
 """Relative gap at which an improving core MILP stops."""
@@ -662,7 +667,7 @@ def solve_planning(
         kernel_gap = relative_gap(inc_value, max(bound, inc_value), maximize=True)
         proven = kernel_gap <= max(gap, 1e-9)
         left = time_limit - (time.perf_counter() - t0)
-        if proven or left < FULL_MILP_MIN_SHARE * time_limit:
+        if proven or left < FULL_MILP_MIN_SHARE * time_limit or size > FULL_MILP_MAX_NNZ:
             status_k: Status = "time_limit"
             if proven:
                 status_k = "optimal" if kernel_gap <= 1e-9 else "gap_limit"
@@ -741,31 +746,43 @@ def _kernel_search(
     (reduced-cost fixing in a kernel search; Angelelli, Mansini & Speranza 2010). When more than
     ``KERNEL_MAX`` candidates lie above ``incumbent * (1 + gap / 2)``, the best ``CORE_SIZE`` are
     solved first to improve the incumbent, which rules more of them out; then the candidates
-    still above the line are solved to the requested gap.
+    still above the line are solved to the requested gap, or, when there are still more than
+    ``KERNEL_MAX``, the best ``KERNEL_MAX`` with the time left (a better plan and bound, no
+    promise of the gap).
     """
     m = problem.n_candidates
     order = np.argsort(-lag.with_candidate, kind="stable")
     ranked = np.append(lag.with_candidate[order], -math.inf)
     value = evaluate_planning(problem, incumbent).objective
     bound = max(lag.bound, value)
-    for step in ("improve", "prove"):
+    for first in (True, False):
         remaining = deadline - time.perf_counter()
-        alive = int(np.count_nonzero(ranked[:m] > value + 0.5 * gap * abs(value)))
-        proving = alive <= KERNEL_MAX
-        if remaining <= 0.05 or (step == "prove" and not proving):
+        if remaining <= 0.05:
             break
-        size = alive if proving else min(CORE_SIZE, m)
-        key = "kernel_prove" if proving else "kernel_improve"
+        alive = int(np.count_nonzero(ranked[:m] > value + 0.5 * gap * abs(value)))
+        target = None
+        if alive <= KERNEL_MAX:  # one MILP over every candidate not ruled out settles the gap
+            key, size, limit, core_gap = (
+                "kernel_prove",
+                alive,
+                LAST_TIME_SHARE * remaining,
+                0.9 * gap,
+            )
+            keep = order[:size]
+        elif first:  # improve the plan, which rules more candidates out
+            key, size, core_gap = "kernel_improve", min(CORE_SIZE, m), CORE_GAP
+            limit = CORE_TIME_SHARE * remaining
+            keep = np.union1d(order[:size], lag.support)
+            # it stops once its plan proves the gap against the bound in hand
+            target = bound / (1.0 + gap) if gap > 0 else None
+        elif KERNEL_MAX > CORE_SIZE:  # the widest set one MILP takes, for a better plan and bound
+            key, size, core_gap = "kernel_widen", min(KERNEL_MAX, m), 0.9 * gap
+            limit = LAST_TIME_SHARE * remaining
+            keep = np.union1d(order[:size], lag.support)
+        else:
+            break
         info[f"{key}_candidates"] = float(size)
-        out = _solve_core(
-            problem,
-            order[:size] if proving else np.union1d(order[:size], lag.support),
-            incumbent,
-            remaining if proving else CORE_TIME_SHARE * remaining,
-            gap=0.9 * gap if proving else CORE_GAP,
-            # an improving core stops once its plan proves the gap against the bound in hand
-            target=bound / (1.0 + gap) if gap > 0 and not proving else None,
-        )
+        out = _solve_core(problem, keep, incumbent, limit, gap=core_gap, target=target)
         if out is not None:
             sel, core_bound, core_optimal = out
             new_value = evaluate_planning(problem, sel).objective
@@ -784,7 +801,7 @@ def _kernel_search(
             bound,
             deadline - time.perf_counter(),
         )
-        if proving or relative_gap(value, bound, maximize=True) <= gap:
+        if key != "kernel_improve" or relative_gap(value, bound, maximize=True) <= gap:
             break
     return incumbent, bound
 

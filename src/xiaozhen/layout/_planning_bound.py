@@ -10,7 +10,8 @@ Galvão & ReVelle 1996 for maximal covering):
     \sum_{i \in N_j} \mu_i\Big) y_j \;\ge\; z^*,
 
 where :math:`Y` keeps budget, land quota, balance share of towns, town count, group limits and
-fixed towns, and drops spacing (dropping constraints keeps the bound valid). The inner maximum is
+fixed towns, and drops spacing and a balance on covered rural residents (dropping constraints
+keeps the bound valid). The inner maximum is
 taken over the LP relaxation of :math:`Y`, a model with a few dozen rows that HiGHS re-solves
 from the previous basis when only the objective changes. :math:`L` is minimised first by projected
 subgradient steps with Polyak length towards the incumbent, then by column generation on the LP
