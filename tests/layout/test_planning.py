@@ -586,17 +586,23 @@ def test_kernel_search_proves_what_it_claims(
         assert res.objective == pytest.approx(exact.objective, rel=1e-9)
 
 
-def test_kernel_search_falls_back_to_the_full_milp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When too many candidates survive the Lagrangian test the full MILP still runs and finishes."""
+@pytest.mark.parametrize(("core", "widest"), [(10, 0), (5, 12)])
+def test_kernel_search_then_the_full_milp(
+    monkeypatch: pytest.MonkeyPatch, core: int, widest: int
+) -> None:
+    """Too many candidates survive the Lagrangian test: after the improving core (and, when the
+    widest set is larger than the core, a MILP over it) the full MILP finishes the proof."""
     import xiaozhen.layout._planning as pl
 
     problem = _medium(6)
     exact = solve_planning(problem, method="milp", time_limit=60.0)
     monkeypatch.setattr(pl, "LAGRANGIAN_ABOVE_NNZ", 0)
-    monkeypatch.setattr(pl, "CORE_SIZE", 10)
-    monkeypatch.setattr(pl, "KERNEL_MAX", 0)
+    monkeypatch.setattr(pl, "CORE_SIZE", core)
+    monkeypatch.setattr(pl, "KERNEL_MAX", widest)
     res = solve_planning(problem, method="milp", time_limit=60.0)
-    assert res.info["kernel_improve_candidates"] == 10
+    assert res.info["kernel_improve_candidates"] == core
+    assert res.info.get("kernel_widen_candidates", 0) == (widest if widest > core else 0)
+    assert check_solution(problem, res).ok
     assert res.method == "milp"
     assert res.status == "optimal"
     assert res.objective == pytest.approx(exact.objective, rel=1e-9)
@@ -652,23 +658,3 @@ def test_rural_balance_on_a_large_model(monkeypatch: pytest.MonkeyPatch, share: 
     assert check_solution(problem, res).ok
     assert res.objective <= exact.objective + 1e-6 <= res.bound + 2e-6
     assert res.info["rural_covered_fringe"] >= share * res.info["rural_covered"] - 1e-6
-
-
-def test_kernel_search_widens_when_too_many_candidates_survive(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Improve over 5 candidates, then more than 12 survive: the widest set (12) is solved, its
-    bound is combined with the outside bound, and the full MILP finishes the proof."""
-    import xiaozhen.layout._planning as pl
-
-    problem = _medium(6)
-    exact = solve_planning(problem, method="milp", time_limit=60.0)
-    monkeypatch.setattr(pl, "LAGRANGIAN_ABOVE_NNZ", 0)
-    monkeypatch.setattr(pl, "CORE_SIZE", 5)
-    monkeypatch.setattr(pl, "KERNEL_MAX", 12)
-    res = solve_planning(problem, method="milp", time_limit=60.0)
-    assert res.info["kernel_improve_candidates"] == 5
-    assert res.info["kernel_widen_candidates"] == 12
-    assert check_solution(problem, res).ok
-    assert res.status == "optimal"
-    assert res.objective == pytest.approx(exact.objective, rel=1e-9)
