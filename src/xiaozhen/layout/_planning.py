@@ -614,12 +614,10 @@ def solve_planning(
     if method == "auto":
         method = "milp" if size <= AUTO_MILP_MAX_NNZ else "heuristic"
     info: dict[str, float] = {"aggregated_demand": float(model.n_agg), "milp_nnz": float(size)}
-    incumbent = _heuristic_start(problem, 0.1 * time_limit, info)
+    incumbent, inc_value = _heuristic_start(problem, 0.1 * time_limit, info)
     start = None
     lag = None
-    inc_value = -math.inf
     if incumbent is not None:
-        inc_value = evaluate_planning(problem, incumbent).objective
         start = _start_vector(problem, incumbent, model)
         if method == "heuristic" or size > LAGRANGIAN_ABOVE_NNZ:
             lag = lagrangian_planning_bound(problem, inc_value, time_limit=0.25 * time_limit)
@@ -660,9 +658,9 @@ def solve_planning(
         bound = lag.bound
         # a large model: the full MILP rarely gets past its root LP, so the time goes first to
         # exact solves over the candidates the Lagrangian bound cannot rule out
-        kernel = _kernel_search(problem, lag, incumbent, gap, t0 + time_limit, info)
-        incumbent, bound = kernel
-        inc_value = evaluate_planning(problem, incumbent).objective
+        incumbent, inc_value, bound = _kernel_search(
+            problem, lag, incumbent, inc_value, gap, t0 + time_limit, info
+        )
         start = _start_vector(problem, incumbent, model)
         kernel_gap = relative_gap(inc_value, max(bound, inc_value), maximize=True)
         proven = kernel_gap <= max(gap, 1e-9)
@@ -706,9 +704,9 @@ def solve_planning(
 
 def _heuristic_start(
     problem: PlanningProblem, time_limit: float, info: dict[str, float]
-) -> NDArray[np.int64] | None:
+) -> tuple[NDArray[np.int64] | None, float]:
     """Best of the greedy variants (one per ``GREEDY_RESOURCE_WEIGHTS``), each improved by the
-    interchange search; ``None`` when every greedy gets stuck."""
+    interchange search, and its objective; ``(None, -inf)`` when every greedy gets stuck."""
     from xiaozhen.layout._planning_search import interchange_planning
 
     t0 = time.perf_counter()
@@ -726,18 +724,20 @@ def _heuristic_start(
     if best is not None:
         info["greedy_objective"] = best_greedy
         info["search_objective"] = best_value
-    return best
+    return best, best_value
 
 
 def _kernel_search(
     problem: PlanningProblem,
     lag: PlanningBound,
     incumbent: NDArray[np.int64],
+    value: float,
     gap: float,
     deadline: float,
     info: dict[str, float],
-) -> tuple[NDArray[np.int64], float]:
-    """Exact solves over the candidates the Lagrangian bound cannot rule out; (plan, bound).
+) -> tuple[NDArray[np.int64], float, float]:
+    """Exact solves over the candidates the Lagrangian bound cannot rule out, from ``incumbent``
+    of objective ``value``; returns (plan, its objective, proven bound).
 
     ``lag.with_candidate[j]`` bounds every plan that opens ``j``. Solving the model restricted to
     the ``k`` candidates with the largest such bounds (plus the incumbent's and the fixed towns)
@@ -753,7 +753,6 @@ def _kernel_search(
     m = problem.n_candidates
     order = np.argsort(-lag.with_candidate, kind="stable")
     ranked = np.append(lag.with_candidate[order], -math.inf)
-    value = evaluate_planning(problem, incumbent).objective
     bound = max(lag.bound, value)
     for first in (True, False):
         remaining = deadline - time.perf_counter()
@@ -803,7 +802,7 @@ def _kernel_search(
         )
         if key != "kernel_improve" or relative_gap(value, bound, maximize=True) <= gap:
             break
-    return incumbent, bound
+    return incumbent, value, bound
 
 
 def _solve_core(

@@ -102,14 +102,20 @@ def _bound_with_each(
     return total, total - best + d
 
 
-class _Inner:
-    r"""The inner problem :math:`\max_{y \in Y} v^\top y` (side rows only, no spacing) as a HiGHS
-    LP that is re-solved from its basis when only :math:`v` changes."""
+class _Relaxation:
+    r"""The Lagrangian relaxation of one problem: aggregated coverage, weights and the inner
+    problem :math:`\max_{y \in Y} v^\top y` (side rows only, no spacing) as a HiGHS LP that is
+    re-solved from its basis when only :math:`v` changes."""
 
     def __init__(self, problem: PlanningProblem) -> None:
         from xiaozhen.layout._planning import _build_milp
 
         assert problem.benefit is not None
+        agg, w, _ = problem.aggregated_demand
+        self.benefit = problem.benefit
+        self.agg = sp.csr_array(agg, dtype=np.float64)
+        self.a_t = self.agg.T.tocsr()
+        self.w = w * problem.coverage_value
         inner = dataclasses.replace(
             problem, coverage=None, demand_weight=None, rural_weight=None, min_spacing_m=0.0
         )
@@ -129,10 +135,15 @@ class _Inner:
             maximize=True,
         )
 
+    def value(self, mu: NDArray[np.float64]) -> NDArray[np.float64]:
+        r"""Each candidate's value :math:`b_j + \sum_{i \in N_j} \mu_i` under multipliers ``mu``."""
+        return np.asarray(self.benefit + self.a_t @ mu, dtype=np.float64)
+
     def solve(
         self, value: NDArray[np.float64]
     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
-        """Optimal value, solution and row duals for objective ``value``; ``None`` if HiGHS fails."""
+        """Optimal value, solution and row duals of the inner LP for objective ``value``; ``None``
+        if HiGHS fails."""
         h = self.h
         h.changeColsCost(int(self.m), self.cols, np.ascontiguousarray(value, dtype=np.float64))
         h.run()
@@ -149,15 +160,24 @@ class _Inner:
             np.asarray(sol.row_dual, dtype=np.float64),
         )
 
-    def bound_with_each(
-        self, value: NDArray[np.float64], row_dual: NDArray[np.float64]
-    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
-        """:func:`_bound_with_each` on this model, plus the reduced values ``value - A^T pi``."""
+    def evaluate(
+        self, mu: NDArray[np.float64]
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Lagrangian bound at ``mu`` from the inner LP's duals: (bound, bound with each
+        candidate, reduced values ``value - A^T pi``, candidates open in the inner solution);
+        without duals (the inner LP failed) the bounds are weaker but still valid."""
+        value = self.value(mu)
+        solved = self.solve(value)
         mdl = self.model
+        row_dual = np.zeros(mdl.a.shape[0]) if solved is None else solved[2]
         total, each = _bound_with_each(
             value, row_dual, mdl.a, mdl.row_lo, mdl.row_hi, mdl.col_lo, mdl.col_hi
         )
-        return total, each, value - np.asarray(mdl.a.T @ row_dual)
+        reduced = value - np.asarray(mdl.a.T @ row_dual)
+        free = float((self.w - mu).sum())
+        margin = _SAFETY * (abs(free + total) + float(np.abs(value).sum()))
+        support = np.zeros(0, np.int64) if solved is None else np.flatnonzero(solved[1] > 1e-9)
+        return free + total + margin, free + each + margin, reduced, support
 
 
 def lagrangian_planning_bound(
@@ -200,21 +220,17 @@ def lagrangian_planning_bound(
         # the balance on covered rural residents couples the coverage rows; the model without it
         # is a relaxation, so its bound holds (weaker by at most the price of balance)
         problem = dataclasses.replace(problem, balance_share=0.0)
-    assert problem.demand_weight is not None
-    assert problem.benefit is not None
     t0 = time.perf_counter()
-    agg, w, _ = problem.aggregated_demand
-    a_t = sp.csr_array(agg, dtype=np.float64).T.tocsr()
-    w = w * problem.coverage_value
-    inner = _Inner(problem)
+    relax = _Relaxation(problem)
+    w = relax.w
     mu = 0.5 * w
     best, best_mu = np.inf, mu.copy()
     theta, stall, steps = 1.0, 0, 0
     sub_time = 0.5 * time_limit
     for _ in range(max_iter):
         steps += 1
-        value = problem.benefit + a_t @ mu
-        solved = inner.solve(value)
+        value = relax.value(mu)
+        solved = relax.solve(value)
         if solved is None:
             break  # the bounds found so far came from optimal inner solves: still valid
         inner_opt, y, _dual = solved
@@ -228,7 +244,7 @@ def lagrangian_planning_bound(
                 theta, stall = 0.5 * theta, 0
         if best <= incumbent or theta < _THETA_MIN or time.perf_counter() - t0 > sub_time:
             break
-        sub = np.asarray(agg @ y) - 1.0  # dL/dmu_i
+        sub = np.asarray(relax.agg @ y) - 1.0  # dL/dmu_i
         sub[((mu <= 0) & (sub > 0)) | ((mu >= w) & (sub < 0))] = 0.0  # projected on [0, w]
         norm = float(sub @ sub)
         if norm == 0.0:
@@ -236,12 +252,12 @@ def lagrangian_planning_bound(
         mu = np.clip(mu - theta * (lag - incumbent) / norm * sub, 0.0, w)
     if not np.isfinite(best):
         return None
-    evaluated = _evaluate(problem, inner, a_t, w, best_mu)
+    evaluated = relax.evaluate(best_mu)
     best = min(best, evaluated[0])
     with_candidate, support = evaluated[1], evaluated[3]
     rounds = 0
     if best > incumbent:
-        cg = _column_generation(problem, inner, a_t, w, with_candidate, t0 + time_limit)
+        cg = _column_generation(problem, relax, with_candidate, t0 + time_limit)
         if cg is not None:
             with_candidate, rounds = cg[2], cg[4]
             if cg[0] < best:
@@ -254,36 +270,14 @@ def lagrangian_planning_bound(
         rounds,
         seconds,
     )
-    value = problem.benefit + a_t @ best_mu
-    return PlanningBound(best, best_mu, value, with_candidate, support, steps + rounds, seconds)
-
-
-def _evaluate(
-    problem: PlanningProblem,
-    inner: _Inner,
-    a_t: sp.csr_array,
-    w: NDArray[np.float64],
-    mu: NDArray[np.float64],
-) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """Lagrangian bound at ``mu`` from the inner LP's duals: (bound, bound with each candidate,
-    reduced values, candidates open in the inner solution); without duals (the inner LP failed)
-    the bounds are weaker but still valid."""
-    assert problem.benefit is not None
-    value = problem.benefit + a_t @ mu
-    solved = inner.solve(value)
-    row_dual = np.zeros(inner.model.a.shape[0]) if solved is None else solved[2]
-    total, each, reduced = inner.bound_with_each(value, row_dual)
-    free = float((w - mu).sum())
-    margin = _SAFETY * (abs(free + total) + float(np.abs(value).sum()))
-    support = np.zeros(0, np.int64) if solved is None else np.flatnonzero(solved[1] > 1e-9)
-    return free + total + margin, free + each + margin, reduced, support
+    return PlanningBound(
+        best, best_mu, relax.value(best_mu), with_candidate, support, steps + rounds, seconds
+    )
 
 
 def _column_generation(
     problem: PlanningProblem,
-    inner: _Inner,
-    a_t: sp.csr_array,
-    w: NDArray[np.float64],
+    relax: _Relaxation,
     with_candidate: NDArray[np.float64],
     deadline: float,
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], int] | None:
@@ -292,10 +286,7 @@ def _column_generation(
     Every round's multipliers bound every candidate, so the smallest bound per candidate over
     ``with_candidate`` and all rounds is kept."""
     m = problem.n_candidates
-    benefit = problem.benefit
-    assert benefit is not None
-    agg = a_t.T.tocsr()
-    side = inner.model
+    benefit, agg, w, side = relax.benefit, relax.agg, relax.w, relax.model
     cols = np.union1d(
         np.argsort(-with_candidate, kind="stable")[:COLUMNS],
         np.asarray(problem.fixed, dtype=np.int64),
@@ -336,7 +327,7 @@ def _column_generation(
         at = np.maximum(mapping, 0)
         share = np.where(mapping >= 0, w / np.maximum(sw[at], 1e-300), 0.0)
         mu = np.clip(np.where(mapping >= 0, dual[at] * share, w), 0.0, w)
-        bound, each, reduced, _ = _evaluate(problem, inner, a_t, w, mu)
+        bound, each, reduced, _ = relax.evaluate(mu)
         each_min = np.minimum(each_min, each)
         if best is None or bound < best[0]:
             best = (bound, mu, support)
