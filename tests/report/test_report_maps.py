@@ -121,6 +121,17 @@ def test_category_layer_uses_ple_colours_and_point_kind():
     assert feature_layer(points, name="sites").kind == "point"
 
 
+def test_category_layer_gives_ten_industries_ten_colours():
+    """The demo's towns carry ten industries; the eight Okabe-Ito colours alone repeated two."""
+    names = [f"industry{i}" for i in range(10)]
+    frame = gpd.GeoDataFrame(
+        {"industry": names}, geometry=[Point(120 + i, 30) for i in range(10)], crs=4326
+    )
+    layer = category_layer(frame, "industry", name="towns", colours={})
+    colours = [colour for colour, _ in layer.legend.entries]
+    assert len(set(colours)) == 10
+
+
 def test_map_html_cannot_break_out_of_its_script():
     frame = gpd.GeoDataFrame(
         {"name": ["</script><script>alert(1)</script>"]}, geometry=[Point(120, 30)], crs=4326

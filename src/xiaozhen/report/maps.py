@@ -336,6 +336,19 @@ def choropleth_layer(
     )
 
 
+_MORE_COLOURS = (
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#332288",
+    "#DDCC77",
+    "#117733",
+    "#88CCEE",
+    "#AA4499",
+)
+"""Paul Tol's muted scheme (colour-blind safe) after the eight Okabe–Ito colours."""
+
+
 def category_layer(
     frame: Any,
     column: str,
@@ -354,8 +367,8 @@ def category_layer(
 ) -> MapLayer:
     """Features coloured by the categories of ``column`` (e.g. land use of a town layout).
 
-    ``colours`` maps category → colour; categories not in it take the Okabe–Ito palette in order
-    of first appearance. Land-use names of the PLE classes get :data:`PLE_COLOURS` by default.
+    ``colours`` maps category → colour; categories not in it take the Okabe–Ito palette, then
+    Paul Tol's muted colours (16 distinct in all, none already given), in order of first appearance. Land-use names of the PLE classes get :data:`PLE_COLOURS` by default.
     """
     if column not in frame.columns:
         raise InputDataError(
@@ -364,7 +377,8 @@ def category_layer(
     cats = [str(v) for v in frame[column]]
     given = dict(PLE_COLOURS) if colours is None else dict(colours)
     mapping: dict[str, str] = {}
-    spare = iter(PALETTE * (1 + len(set(cats)) // len(PALETTE)))
+    free = [c for c in (*PALETTE, *_MORE_COLOURS) if c not in given.values()]
+    spare = iter(free * (1 + len(set(cats)) // max(1, len(free))))
     for c in dict.fromkeys(cats):
         mapping[c] = given.get(c) or next(spare)
     fills = [mapping[c] for c in cats]
