@@ -30,8 +30,8 @@ def _model_generated():
         record=False,
         rural_scale=scale,
     )
-    pop = out["county_pop"][10, 0]
-    urb = out["county_urban"][10, 0] / pop
+    pop = out.county_pop[10, 0]
+    urb = out.county_urban[10, 0] / pop
     return counties.assign(pop_2020=pop, urban_pop_2020=pop * urb, rural_pop_2020=pop * (1 - urb))
 
 

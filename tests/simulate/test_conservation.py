@@ -14,8 +14,8 @@ from xiaozhen.simulate import (
     simulate,
     synthetic_counties,
 )
+from xiaozhen.simulate._context import Kernel
 from xiaozhen.simulate._zones import build_zones
-from xiaozhen.simulate.model import _Kernel
 
 PARAMS = ModelParameters()
 
@@ -53,7 +53,7 @@ def test_people_balance_exact_in_float64():
         draws=4,
         record=False,
     )
-    tot = out["county_pop"].sum(axis=2)
+    tot = out.county_pop.sum(axis=2)
     np.testing.assert_allclose(tot, np.broadcast_to(tot[0], tot.shape), rtol=1e-12)
 
 
@@ -105,7 +105,7 @@ def test_kernel_sum_equals_dense_matrix():
     towns = programme_from_counties(counties, n_towns=5)
     zones = build_zones(counties, towns, params=PARAMS)
     f = lambda d: np.exp(-2.0 - 1.3 * d / 100.0)  # noqa: E731
-    kern = _Kernel(zones, f)
+    kern = Kernel(zones, f)
     c = zones.county
     dense = f(zones.county_dist_km[c][:, c])
     same = c[:, None] == c[None, :]

@@ -13,13 +13,13 @@ from xiaozhen.simulate import (
     simulate,
     synthetic_counties,
 )
+from xiaozhen.simulate._economy import wage_gap_closing
 from xiaozhen.simulate.calibrate import (
     INCOME_RATIO_PATH,
     INCOME_RATIO_PUBLISHED,
     cross_validate,
     with_census_2010_covariates,
 )
-from xiaozhen.simulate.model import _wage_gap_closing
 from xiaozhen.simulate.parameters import industry_profile
 
 # Levers whose purpose is not investment: switching them off may change capital only through
@@ -110,12 +110,13 @@ def test_income_ratio_path_is_on_one_survey_basis():
 
 
 def test_wage_gap_closes_and_slows():
-    p = {"rural_nonfarm_discount": 0.8, "wage_convergence": 0.1}
     # d(2010) = 0.8, d(2020) = 1 - 0.2 e^-1
-    assert _wage_gap_closing(p, 2010, 2020) == pytest.approx((1 - 0.2 * np.exp(-1)) / 0.8)
-    step = [_wage_gap_closing(p, y, y + 1) - 1 for y in (2010, 2020, 2030)]
+    assert wage_gap_closing(0.8, 0.1, base_year=2010, year=2020) == pytest.approx(
+        (1 - 0.2 * np.exp(-1)) / 0.8
+    )
+    step = [wage_gap_closing(0.8, 0.1, base_year=y, year=y + 1) - 1 for y in (2010, 2020, 2030)]
     assert step[0] > step[1] > step[2] > 0
-    assert _wage_gap_closing({**p, "wage_convergence": 0.0}, 2020, 2040) == pytest.approx(1.0)
+    assert wage_gap_closing(0.8, 0.0, base_year=2020, year=2040) == pytest.approx(1.0)
 
 
 def test_forward_baseline_income_ratio_declines_slowly():

@@ -62,7 +62,7 @@ from xiaozhen.simulate._zones import (
     covariate_year,
     validate_counties,
 )
-from xiaozhen.simulate.model import draw_parameters, run_zones
+from xiaozhen.simulate.model import CountyAggregates, draw_parameters, run_zones
 from xiaozhen.simulate.parameters import FREE_PARAMETERS, ModelParameters, PolicyPackage
 
 __all__ = [
@@ -241,7 +241,7 @@ class _Problem:
     def params(self, x: F) -> ModelParameters:
         return self.base.model_copy(update=dict(zip(self.names, map(float, x), strict=True)))
 
-    def run(self, x: F) -> dict[str, Any]:
+    def run(self, x: F) -> CountyAggregates:
         self.evals += 1
         params = self.params(x)
         drawn = draw_parameters(params, 1, np.random.default_rng(0))
@@ -262,10 +262,10 @@ class _Problem:
         )
 
 
-def _predict(out: dict[str, Any]) -> tuple[F, F, dict[int, float]]:
-    pop = out["county_pop"][10, 0]
-    urb = out["county_urban"][10, 0] / pop
-    ratio = {y: float(out["income_ratio"][y - 2010, 0]) for y in INCOME_RATIO_PATH}
+def _predict(out: CountyAggregates) -> tuple[F, F, dict[int, float]]:
+    pop = out.county_pop[10, 0]
+    urb = out.county_urban[10, 0] / pop
+    ratio = {y: float(out.income_ratio[y - 2010, 0]) for y in INCOME_RATIO_PATH}
     return pop, urb, ratio
 
 
