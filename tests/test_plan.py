@@ -27,7 +27,7 @@ def scenario():
 
 
 def test_province_layout_respects_budget_land_balance_and_caps(run, scenario):
-    towns = pd.read_csv(run / "layout" / "towns.csv", dtype={"county": str})
+    towns = pd.read_csv(run / "layout" / "province_towns.csv", dtype={"county": str})
     cfg = scenario.layout
     assert len(towns) == cfg.n_towns
     assert towns["investment_yuan"].sum() <= cfg.capital_budget_billion_yuan * 1e9 + 1e-6
@@ -55,19 +55,81 @@ def test_sites_and_designs(run, scenario):
     layers = {name for name, _ in pyogrio.list_layers(folder / "sites.gpkg")}
     assert layers == {"candidate_sites", "chosen_sites"}
     chosen = pyogrio.read_dataframe(folder / "sites.gpkg", layer="chosen_sites")
-    assert len(chosen) == scenario.layout.towns_per_focus_county
+    province = pd.read_csv(run / "layout" / "province_towns.csv", dtype={"county": str})
+    siting = pd.read_csv(folder / "siting.csv", keep_default_na=False)
+    # one decision per town the province chose for the county, and a site for every kept one
+    assert sorted(siting["town_id"]) == sorted(province.loc[province["county"] == code, "town_id"])
+    assert len(chosen) == int((siting["decision"] != "dropped").sum()) >= 1
+    assert set(chosen["town_id"]) == set(siting.loc[siting["decision"] != "dropped", "town_id"])
     assert chosen.crs.is_projected
     area = chosen.geometry.area / 1e6
     assert ((area >= 1.0 - 1e-6) & (area <= 5.0 + 1e-6)).all()
     centroids = chosen.geometry.centroid
     gaps = [a.distance(b) for i, a in enumerate(centroids) for b in centroids[i + 1 :]]
-    assert min(gaps) >= scenario.layout.min_spacing_km * 1000 - 1e-6
+    assert not gaps or min(gaps) >= scenario.layout.min_spacing_km * 1000 - 1e-6
     designs = pd.read_csv(folder / "designs.csv")
     designed = designs[designs["status"] != "infeasible"]
     assert (designed["hard_checks_failed"] == "none").all()
     for site in designed["site"]:
         checks = pd.read_csv(folder / "towns" / site / "checks.csv")
         assert checks.loc[checks["hard"], "passed"].all()
+
+
+def test_one_plan_from_province_to_town_to_simulation(run, scenario):
+    """The issue's definition of one plan: the three scales tell one story."""
+    towns = pd.read_csv(run / "towns.csv", dtype={"adcode": str}, keep_default_na=False)
+    province = pd.read_csv(run / "layout" / "province_towns.csv", dtype={"county": str})
+    dropped = set()
+    for code in scenario.region.focus_counties:
+        siting = pd.read_csv(run / "counties" / code / "siting.csv", keep_default_na=False)
+        dropped |= set(siting.loc[siting["decision"] == "dropped", "town_id"])
+    # towns.csv = the province's towns less the dropped ones, in the province's order
+    assert list(towns["town_id"]) == [t for t in province["town_id"] if t not in dropped]
+    assert (
+        towns.set_index("town_id")["industry"]
+        == province.set_index("town_id")["industry"].loc[towns["town_id"]]
+    ).all()
+    # every focus-county town is designed, with the same industry, in its own design folder
+    focus = towns[towns["adcode"].isin(scenario.region.focus_counties)]
+    assert len(focus) >= 1
+    assert (focus["source"] == "designed").all()
+    assert (
+        towns.loc[~towns["adcode"].isin(scenario.region.focus_counties), "source"] == "profile"
+    ).all()
+    for town in focus.itertuples():
+        folder = run / "counties" / town.adcode / "towns" / town.site_id
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert summary["town_id"] == town.town_id
+        assert summary["industry"] == town.industry
+        metrics = pd.read_csv(folder / "metrics.csv").set_index("metric")["value"]
+        assert town.residents_designed == pytest.approx(metrics["residents"], rel=1e-5)
+        assert town.jobs_designed == pytest.approx(metrics["jobs"], rel=1e-5)
+        assert town.construction_km2 == pytest.approx(metrics["construction_km2"], rel=1e-5)
+    # the simulation's towns are exactly the rows of towns.csv, with the designed numbers
+    sim = json.loads((run / "simulate" / "programme" / "simulation.json").read_text("utf-8"))
+    simulated = pd.DataFrame(sim["towns"])
+    assert list(simulated["town_id"]) == list(towns["town_id"])
+    assert list(simulated["industry"]) == list(towns["industry"])
+    assert simulated["investment_yuan"].to_numpy() == pytest.approx(
+        towns["investment_bn_yuan"].to_numpy() * 1e9
+    )
+    assert simulated["jobs_designed"].to_numpy() == pytest.approx(towns["jobs_designed"].to_numpy())
+    assert simulated["residents_designed"].to_numpy() == pytest.approx(
+        towns["residents_designed"].to_numpy()
+    )
+    end = scenario.simulate.start_year + scenario.simulate.years
+    for column in (f"residents_{end}", f"jobs_{end}", f"tax_bn_yuan_{end}"):
+        assert column in towns.columns
+        assert (towns[column] >= 0).all()
+    per_town = pd.read_csv(run / "simulate" / "programme" / "towns.csv")
+    last = per_town[per_town["year"] == end].set_index("town_id")
+    assert towns.set_index("town_id")[f"jobs_{end}"].to_numpy() == pytest.approx(
+        last.loc[towns["town_id"], "jobs"].to_numpy(), rel=1e-5
+    )
+    layers = {name for name, _ in pyogrio.list_layers(run / "towns.gpkg")}
+    assert layers == {"towns"}
+    points = pyogrio.read_dataframe(run / "towns.gpkg", layer="towns")
+    assert list(points["town_id"]) == list(towns["town_id"])
 
 
 def test_simulation_outputs_and_comparisons(run, scenario):
@@ -91,10 +153,10 @@ def test_report_has_every_stage(run):
         "assess",
         "position",
         "layout",
-        "county-330523",
+        "county-330521",
         "simulate",
     ):
         assert f'id="{section}"' in html
-    assert "安吉县" in html
+    assert "德清县" in html
     scenario_copy = tomllib.loads((run / "scenario.toml").read_text(encoding="utf-8"))
     assert scenario_copy["seed"] == 7

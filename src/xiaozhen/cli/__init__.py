@@ -105,7 +105,7 @@ def plan(
     from xiaozhen.scenario import load_scenario
 
     parsed = load_scenario(scenario)
-    names = [name for name, _ in STAGES] + ["report"]
+    names = list(STAGES)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -23,11 +23,12 @@ from xiaozhen.design._design import (
     try_design_town,
 )
 from xiaozhen.design._model import Infeasible, Program, evaluate_objective
-from xiaozhen.design._outputs import write_town_outputs
+from xiaozhen.design._outputs import town_map_png, use_polygons, write_town_outputs
 from xiaozhen.design._rules import (
     CONSTRUCTION_USES,
     DEFAULT_SERVICE_STANDARDS,
     SERVICE_USES,
+    USE_COLOURS,
     USE_NAMES,
     USE_NAMES_ZH,
     USE_PLE,
@@ -38,16 +39,28 @@ from xiaozhen.design._rules import (
 )
 from xiaozhen.design._site import REQUIRED_LAYERS, SiteGrid, site_grid_from_layers
 from xiaozhen.design.checker import Check, check_layout, walking_distance_relaxation
+from xiaozhen.design.county import (
+    CountyPlan,
+    CountyTown,
+    SitingRules,
+    TownProfile,
+    TownSiting,
+    plan_county,
+    stand_in_profile,
+)
 
 __all__ = [
     "CONSTRUCTION_USES",
     "DEFAULT_SERVICE_STANDARDS",
     "REQUIRED_LAYERS",
     "SERVICE_USES",
+    "USE_COLOURS",
     "USE_NAMES",
     "USE_NAMES_ZH",
     "USE_PLE",
     "Check",
+    "CountyPlan",
+    "CountyTown",
     "DesignRules",
     "Infeasible",
     "Method",
@@ -55,15 +68,22 @@ __all__ = [
     "Program",
     "ServiceStandard",
     "SiteGrid",
+    "SitingRules",
     "TownLayout",
+    "TownProfile",
+    "TownSiting",
     "Use",
     "check_layout",
     "design_site",
     "design_town",
     "design_towns",
     "evaluate_objective",
+    "plan_county",
     "site_grid_from_layers",
+    "stand_in_profile",
+    "town_map_png",
     "try_design_town",
+    "use_polygons",
     "walking_distance_relaxation",
     "write_town_outputs",
 ]

@@ -113,6 +113,34 @@ def service_demand(residents: float, rules: DesignRules) -> dict[Use, tuple[floa
     return out
 
 
+def programme_counts(
+    construction: int, *, road_existing: int, cell_area_m2: float, rules: DesignRules
+) -> tuple[int, int, int, int, float, dict[Use, int]]:
+    """Cells of each use for a programme of ``construction`` construction cells.
+
+    Residential :math:`\\lfloor s_r c \\rfloor`, support :math:`[s_s c]`, new roads
+    :math:`\\max(0, [s_{road} c] - r_0)`, residents at ``residents_per_ha``, each service at least
+    one cell and its :func:`service_demand` land, industry the rest.
+
+    Returns
+    -------
+    tuple
+        ``(industry, support, residential, new_road, residents, services)``.
+    """
+    a = cell_area_m2
+    c = construction
+    n_res = math.floor(rules.residential_share_target * c)
+    n_sup = round(rules.support_share_target * c)
+    n_road_new = max(0, round(rules.road_share_target * c) - road_existing)
+    residents = n_res * a / 1e4 * rules.residents_per_ha
+    services = {
+        use: max(1, math.ceil(land / a - 1e-9))
+        for use, (_units, land) in service_demand(residents, rules).items()
+    }
+    n_ind = c - road_existing - n_road_new - n_res - n_sup - sum(services.values())
+    return n_ind, n_sup, n_res, n_road_new, residents, services
+
+
 @dataclass(frozen=True, eq=False)
 class DesignProblem:
     """Cells, allowed uses, linear costs, fixed cells, programme and walking graph of one site.
@@ -223,16 +251,7 @@ def _program(
     }
 
     def counts(c: int) -> tuple[int, int, int, int, float, dict[Use, int]]:
-        n_res = math.floor(rules.residential_share_target * c)
-        n_sup = round(rules.support_share_target * c)
-        n_road_new = max(0, round(rules.road_share_target * c) - r0)
-        residents = n_res * a / 1e4 * rules.residents_per_ha
-        services = {
-            use: max(1, math.ceil(land / a - 1e-9))
-            for use, (_units, land) in service_demand(residents, rules).items()
-        }
-        n_ind = c - r0 - n_road_new - n_res - n_sup - sum(services.values())
-        return n_ind, n_sup, n_res, n_road_new, residents, services
+        return programme_counts(c, road_existing=r0, cell_area_m2=a, rules=rules)
 
     def shortfall(c: int) -> tuple[str, float, float, str] | None:
         """The first slope or programme constraint programme size ``c`` breaks, else None."""

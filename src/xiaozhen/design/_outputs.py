@@ -16,8 +16,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,11 +30,17 @@ import rasterio
 from rasterio.features import shapes
 from shapely.geometry import shape
 
-from xiaozhen._io import FIXED_TIMESTAMP, write_json_atomic, write_text_atomic, write_with
+from xiaozhen._io import (
+    FIXED_TIMESTAMP,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_text_atomic,
+    write_with,
+)
 from xiaozhen.design._design import TownLayout
 from xiaozhen.design._rules import USE_COLOURS, USE_NAMES, USE_NAMES_ZH, USE_PLE, Use
 
-__all__ = ["write_town_outputs"]
+__all__ = ["town_map_png", "use_polygons", "write_town_outputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +91,8 @@ def _write_gpkg(gdf: gpd.GeoDataFrame, path: Path) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def _write_png(layout: TownLayout, path: Path) -> None:
+def town_map_png(layout: TownLayout) -> bytes:
+    """The layout as a PNG map with a legend (no date in the metadata: reruns are identical)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,14 +126,20 @@ def _write_png(layout: TownLayout, path: Path) -> None:
     ax.ticklabel_format(style="plain", useOffset=False)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(fig)
+    return buffer.getvalue()
 
 
-def write_town_outputs(layout: TownLayout, folder: str | Path) -> dict[str, Path]:
+def write_town_outputs(
+    layout: TownLayout, folder: str | Path, *, summary_extra: Mapping[str, Any] | None = None
+) -> dict[str, Path]:
     """Write the GeoTIFF, GeoPackage, metrics, checks, summary and map of ``layout``.
 
-    Returns the written paths by kind. Every file is written to a temporary name and renamed.
+    ``summary_extra`` adds keys to ``summary.json`` (the plan records the town's ``town_id`` and
+    ``industry`` there). Returns the written paths by kind. Every file is written to a temporary
+    name and renamed.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +176,7 @@ def write_town_outputs(layout: TownLayout, folder: str | Path) -> dict[str, Path
         paths["summary"],
         {
             "site_id": layout.site_id,
+            **dict(summary_extra or {}),
             "method": layout.method,
             "status": layout.status,
             "objective": layout.objective,
@@ -172,6 +189,6 @@ def write_town_outputs(layout: TownLayout, folder: str | Path) -> dict[str, Path
             "rules": layout.rules.model_dump(mode="json"),
         },
     )
-    write_with(paths["png"], lambda p: _write_png(layout, p))
+    write_bytes_atomic(paths["png"], town_map_png(layout))
     logger.info("wrote town %s outputs to %s", layout.site_id, out)
     return paths

@@ -17,7 +17,13 @@ import pandas as pd
 from xiaozhen._io import write_text_atomic, write_with
 from xiaozhen.errors import InputDataError
 
-__all__ = ["CHART_INDICATORS", "compare_runs", "find_simulation_folder"]
+__all__ = [
+    "CHART_INDICATORS",
+    "compare_indicators",
+    "compare_runs",
+    "find_simulation_folder",
+    "write_comparison",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,19 +75,48 @@ def compare_runs(
     """
     fa, fb = find_simulation_folder(run_a), find_simulation_folder(run_b)
     ia, ib = pd.read_csv(fa / "indicators.csv"), pd.read_csv(fb / "indicators.csv")
-    years = sorted(set(ia["year"]) & set(ib["year"]))
-    if not years:
-        raise InputDataError("compare: the two runs share no simulated year")
-    report_years = sorted({years[0], years[len(years) // 2], years[-1]})
     da = db = None
     pa, pb = fa / "indicators_draws.parquet", fb / "indicators_draws.parquet"
     if pa.is_file() and pb.is_file():
         da, db = pd.read_parquet(pa), pd.read_parquet(pb)
-        if (
+    table = compare_indicators(ia, ib, da, db, label_a=label_a, label_b=label_b)
+    write_comparison(table, ia, ib, out, label_a=label_a, label_b=label_b)
+    logger.info("compared %s vs %s: %d rows -> %s", fa, fb, len(table), out)
+    return table
+
+
+def compare_indicators(
+    ia: pd.DataFrame,
+    ib: pd.DataFrame,
+    da: pd.DataFrame | None = None,
+    db: pd.DataFrame | None = None,
+    *,
+    label_a: str = "A",
+    label_b: str = "B",
+) -> pd.DataFrame:
+    """The comparison table of two indicator summaries (pure; see :func:`compare_runs`).
+
+    ``ia``/``ib`` are ``indicators.csv`` tables; ``da``/``db`` the per-draw tables
+    (``indicators_draws``), used for paired differences when both have the same years and draws.
+
+    Raises
+    ------
+    InputDataError
+        If the two share no year.
+    """
+    years = sorted(set(ia["year"]) & set(ib["year"]))
+    if not years:
+        raise InputDataError("compare: the two runs share no simulated year")
+    report_years = sorted({years[0], years[len(years) // 2], years[-1]})
+    if (
+        da is not None
+        and db is not None
+        and (
             len(da) != len(db)
             or not (da[["year", "draw"]].to_numpy() == db[["year", "draw"]].to_numpy()).all()
-        ):
-            da = db = None
+        )
+    ):
+        da = db = None
     rows = []
     for ind in sorted(set(ia["indicator"]) & set(ib["indicator"])):
         for y in report_years:
@@ -108,13 +143,24 @@ def compare_runs(
                 )
                 row["share_draws_b_greater"] = float((d > 0).mean())
             rows.append(row)
-    table = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def write_comparison(
+    table: pd.DataFrame,
+    ia: pd.DataFrame,
+    ib: pd.DataFrame,
+    out: str | Path,
+    *,
+    label_a: str = "A",
+    label_b: str = "B",
+) -> Path:
+    """Write ``comparison.csv`` and ``comparison.png`` into ``out`` (created); return ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
     _chart(ia, ib, out / "comparison.png", label_a, label_b)
-    logger.info("compared %s vs %s: %d rows -> %s", fa, fb, len(table), out)
-    return table
+    return out
 
 
 def _chart(ia: pd.DataFrame, ib: pd.DataFrame, path: Path, la: str, lb: str) -> None:

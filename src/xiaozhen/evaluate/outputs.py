@@ -15,6 +15,7 @@ Files (all written with :mod:`xiaozhen._io` atomic helpers):
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ from xiaozhen._io import write_json_atomic, write_text_atomic, write_with
 from xiaozhen.evaluate.indicators import province_indicators, summarise, town_indicators
 from xiaozhen.simulate.model import LAND_USES, SimulationResult
 
-__all__ = ["OUTPUT_FILES", "conservation_residuals", "write_simulation_outputs"]
+__all__ = [
+    "OUTPUT_FILES",
+    "SimulationTables",
+    "conservation_residuals",
+    "simulation_tables",
+    "write_simulation_outputs",
+    "write_simulation_tables",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -99,39 +107,33 @@ def _trajectories(r: SimulationResult) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_simulation_outputs(result: SimulationResult, folder: str | Path) -> dict[str, Path]:
-    """Write the files of :data:`OUTPUT_FILES` into ``folder`` (created if needed).
+@dataclass(frozen=True)
+class SimulationTables:
+    """The tables of one simulation (what :data:`OUTPUT_FILES` hold), computed once.
 
-    Returns
-    -------
-    dict
-        File name → path written.
+    ``indicators``: year × indicator summary; ``draws``: year × draw × indicator values (for
+    paired comparisons); ``towns``: year × town; ``trajectories``: year × zone × variable;
+    ``zones``: the zone table; ``meta``: the ``simulation.json`` record.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+
+    indicators: pd.DataFrame
+    draws: pd.DataFrame
+    towns: pd.DataFrame
+    trajectories: pd.DataFrame
+    zones: pd.DataFrame
+    meta: dict[str, Any]
+
+
+def simulation_tables(result: SimulationResult) -> SimulationTables:
+    """Every table of a simulation's outputs (pure: nothing is written)."""
     values = province_indicators(result)
-    paths: dict[str, Path] = {}
     summary = summarise(values, result.years)
-    paths["indicators.csv"] = write_text_atomic(
-        folder / "indicators.csv", summary.to_csv(index=False, float_format="%.6g")
-    )
     n_y, n_d = next(iter(values.values())).shape
     draws = pd.DataFrame(
         {"year": np.repeat(result.years, n_d), "draw": np.tile(np.arange(n_d), n_y)}
     )
     for k, v in values.items():
         draws[k] = v.ravel()
-    paths["indicators_draws.parquet"] = write_with(
-        folder / "indicators_draws.parquet", lambda p: draws.to_parquet(p, index=False)
-    )
-    towns = town_indicators(result)
-    paths["towns.csv"] = write_text_atomic(
-        folder / "towns.csv", towns.to_csv(index=False, float_format="%.6g")
-    )
-    traj = _trajectories(result)
-    paths["trajectories.parquet"] = write_with(
-        folder / "trajectories.parquet", lambda p: traj.to_parquet(p, index=False)
-    )
     z = result.zones
     zones = pd.DataFrame(
         {
@@ -142,7 +144,6 @@ def write_simulation_outputs(result: SimulationResult, folder: str | Path) -> di
             "area_km2": z.area_km2,
         }
     )
-    paths["zones.csv"] = write_text_atomic(folder / "zones.csv", zones.to_csv(index=False))
     meta = {
         "years": [int(result.years[0]), int(result.years[-1])],
         "draws": result.draws,
@@ -154,6 +155,53 @@ def write_simulation_outputs(result: SimulationResult, folder: str | Path) -> di
         "conservation": conservation_residuals(result),
         "files": list(OUTPUT_FILES),
     }
-    paths["simulation.json"] = write_json_atomic(folder / "simulation.json", meta)
+    return SimulationTables(
+        indicators=summary,
+        draws=draws,
+        towns=town_indicators(result),
+        trajectories=_trajectories(result),
+        zones=zones,
+        meta=meta,
+    )
+
+
+def write_simulation_tables(tables: SimulationTables, folder: str | Path) -> dict[str, Path]:
+    """Write the files of :data:`OUTPUT_FILES` from ``tables`` into ``folder`` (created).
+
+    Returns
+    -------
+    dict
+        File name → path written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    paths["indicators.csv"] = write_text_atomic(
+        folder / "indicators.csv", tables.indicators.to_csv(index=False, float_format="%.6g")
+    )
+    draws = tables.draws
+    paths["indicators_draws.parquet"] = write_with(
+        folder / "indicators_draws.parquet", lambda p: draws.to_parquet(p, index=False)
+    )
+    paths["towns.csv"] = write_text_atomic(
+        folder / "towns.csv", tables.towns.to_csv(index=False, float_format="%.6g")
+    )
+    traj = tables.trajectories
+    paths["trajectories.parquet"] = write_with(
+        folder / "trajectories.parquet", lambda p: traj.to_parquet(p, index=False)
+    )
+    paths["zones.csv"] = write_text_atomic(folder / "zones.csv", tables.zones.to_csv(index=False))
+    paths["simulation.json"] = write_json_atomic(folder / "simulation.json", tables.meta)
     logger.info("wrote %d simulation files to %s", len(paths), folder)
     return paths
+
+
+def write_simulation_outputs(result: SimulationResult, folder: str | Path) -> dict[str, Path]:
+    """Write the files of :data:`OUTPUT_FILES` for ``result`` into ``folder`` (created if needed).
+
+    Returns
+    -------
+    dict
+        File name → path written.
+    """
+    return write_simulation_tables(simulation_tables(result), folder)

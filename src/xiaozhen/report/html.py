@@ -29,10 +29,15 @@ __all__ = ["Figure", "ReportSection", "Table", "render_report", "table_from_fram
 
 @dataclass(frozen=True)
 class Figure:
-    """A PNG figure with a caption."""
+    """A PNG figure with a caption.
+
+    ``path``: where a run folder keeps the same figure (relative, POSIX), or ``None`` when it
+    lives only in the report; the plan's writer saves every figure that has one.
+    """
 
     caption: str
     png: bytes
+    path: str | None = None
 
     @property
     def data_uri(self) -> str:

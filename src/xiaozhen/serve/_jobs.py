@@ -40,10 +40,10 @@ def default_runner(scenario: Scenario, out: Path, on_stage: Callable[[str], None
 
 
 def default_stage_names() -> tuple[str, ...]:
-    """Stage names of the plan, in order, and the report."""
+    """Step names of the plan, in order, ending with the report."""
     from xiaozhen.plan import STAGES
 
-    return (*(name for name, _ in STAGES), "report")
+    return STAGES
 
 
 def new_run_id(name: str) -> str:

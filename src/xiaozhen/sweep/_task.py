@@ -29,13 +29,13 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 
 from xiaozhen.errors import InfeasibleError
+from xiaozhen.evaluate import province_indicators
+from xiaozhen.plan import Plan, PlanOptions, StageCache, compute_plan, plan_layout
 from xiaozhen.scenario import Scenario
 
 __all__ = ["TASK_SECONDS", "run_scenario"]
@@ -45,86 +45,50 @@ logger = logging.getLogger(__name__)
 #: Column with the task's wall time: the only field that differs between two runs of a scenario.
 TASK_SECONDS = "task_seconds"
 
-
-@lru_cache(maxsize=1)
-def _counties() -> gpd.GeoDataFrame:
-    from xiaozhen.region import load_counties
-
-    return load_counties()
+#: Region, assessment and positioning kept between the scenarios of one worker process.
+_CACHE = StageCache()
 
 
-@lru_cache(maxsize=8)
-def _assessment(method: str, weights: str) -> Any:
-    from xiaozhen.assess import assess_counties
-
-    return assess_counties(_counties(), method=method, weights=weights)  # type: ignore[arg-type]
-
-
-@lru_cache(maxsize=32)
-def _positioning(penalty: float) -> Any:
-    from xiaozhen.position import position_counties
-
-    return position_counties(_counties(), penalty=penalty)
-
-
-def _province(scenario: Scenario, years: Sequence[int]) -> dict[str, Any]:
-    from xiaozhen.evaluate import province_indicators
-    from xiaozhen.plan._layout import province_candidates, solve_province_layout, towns_table
-    from xiaozhen.simulate import simulate
-
-    counties = _counties()
-    record: dict[str, Any] = {}
-    candidates = province_candidates(
-        scenario,
-        counties,
-        _assessment(scenario.assess.method, scenario.assess.weights),
-        _positioning(scenario.position.neighbour_penalty),
-    )
-    share = scenario.layout.balance_share
-    try:
-        plan = solve_province_layout(
-            scenario, counties, candidates, balance_share=share, frontier=False
-        )
-        unconstrained = solve_province_layout(
-            scenario, counties, candidates, balance_share=0.0, frontier=False
-        )
-    except InfeasibleError as exc:
-        return {"status": "infeasible", "message": str(exc)}
-    chosen = plan.chosen
-    base_objective = unconstrained.result.objective
-    record.update(
-        status="ok",
-        message="",
-        towns=len(chosen),
-        fringe_towns=int(chosen["fringe"].sum()),
-        fringe_share=float(chosen["fringe"].mean()) if len(chosen) else 0.0,
-        objective=float(plan.result.objective),
-        objective_balance_0=float(base_objective),
-        price_of_balance=(
-            1.0 - float(plan.result.objective) / float(base_objective) if base_objective else 0.0
+def _layout_record(plan: Plan, scenario: Scenario) -> dict[str, Any]:
+    layout = plan.layout
+    chosen = layout.plan.chosen
+    unconstrained = plan_layout(
+        scenario.model_copy(
+            update={"layout": scenario.layout.model_copy(update={"balance_share": 0.0})}
         ),
-        investment_bn_yuan=float(chosen["investment"].sum()) / 1e9,
-        land_km2=float(chosen["land"].sum()),
-        layout_status=str(plan.result.status),
-        layout_gap=float(plan.result.gap),
+        plan.region,
+        plan.assessment,
+        plan.positioning,
+        frontier=False,
     )
-    cfg = scenario.simulate
-    towns = towns_table(chosen, start_year=cfg.start_year)
-    runs = {}
-    for label, programme in (("programme", towns), ("no_towns", None)):
-        runs[label] = simulate(
-            counties,
-            programme,
-            scenario.policy,
-            start_year=cfg.start_year,
-            years=cfg.years,
-            draws=cfg.draws,
-            seed=scenario.seed,
-        )
+    base_objective = unconstrained.plan.result.objective
+    result = layout.plan.result
+    return {
+        "status": "ok",
+        "message": "",
+        "towns": len(chosen),
+        "fringe_towns": int(chosen["fringe"].sum()),
+        "fringe_share": float(chosen["fringe"].mean()) if len(chosen) else 0.0,
+        "objective": float(result.objective),
+        "objective_balance_0": float(base_objective),
+        "price_of_balance": (
+            1.0 - float(result.objective) / float(base_objective) if base_objective else 0.0
+        ),
+        "investment_bn_yuan": float(chosen["investment"].sum()) / 1e9,
+        "land_km2": float(chosen["land"].sum()),
+        "layout_status": str(result.status),
+        "layout_gap": float(result.gap),
+    }
+
+
+def _simulation_record(plan: Plan, years: Sequence[int]) -> dict[str, Any]:
+    assert plan.simulations is not None
+    runs = plan.simulations.results
     ind = province_indicators(runs["programme"])
     ind0 = province_indicators(runs["no_towns"])
     all_years = runs["programme"].years
     rows = {int(y): k for k, y in enumerate(all_years)}
+    record: dict[str, Any] = {}
     for name, arr in ind.items():
         final = arr[-1]
         record[name] = float(np.median(final))
@@ -139,21 +103,18 @@ def _province(scenario: Scenario, years: Sequence[int]) -> dict[str, Any]:
     return record
 
 
-def _county(scenario: Scenario) -> dict[str, Any]:
-    from xiaozhen.design import TownLayout
-    from xiaozhen.plan._county import plan_county
-
+def _county_record(plan: Plan) -> dict[str, Any]:
     record: dict[str, Any] = {}
-    totals = {"sites": 0, "chosen": 0, "designs_ok": 0}
-    for adcode in scenario.region.focus_counties:
-        county = plan_county(scenario, _counties(), adcode)
+    totals = {"sites": 0, "chosen": 0, "designs_ok": 0, "dropped": 0}
+    for county in plan.counties:
         counts = {
             "sites": len(county.sites),
             "chosen": len(county.chosen),
-            "designs_ok": sum(isinstance(d, TownLayout) for d in county.designs),
+            "designs_ok": sum(d.feasible for d in county.designs),
+            "dropped": sum(s.decision == "dropped" for s in county.sitings),
         }
         for key, value in counts.items():
-            record[f"county_{adcode}_{key}"] = value
+            record[f"county_{county.adcode}_{key}"] = value
             totals[key] += value
     record.update({f"county_{k}": v for k, v in totals.items()})
     return record
@@ -192,11 +153,20 @@ def run_scenario(
         "scenario_json": json.dumps(scenario.model_dump(mode="json"), sort_keys=True),
     }
     if "province" in stages:
-        record.update(_province(scenario, years))
+        options = PlanOptions(
+            frontier=False, counties="county" in stages, programmes=("programme", "no_towns")
+        )
+        try:
+            plan = compute_plan(scenario, options=options, cache=_CACHE)
+        except InfeasibleError as exc:
+            record.update(status="infeasible", message=str(exc))
+        else:
+            record.update(_layout_record(plan, scenario))
+            record.update(_simulation_record(plan, years))
+            if "county" in stages:
+                record.update(_county_record(plan))
     else:
         record.update(status="ok", message="")
-    if "county" in stages and record["status"] == "ok":
-        record.update(_county(scenario))
     record[TASK_SECONDS] = time.perf_counter() - start
     logger.info(
         "scenario %s: %s in %.2f s", record["digest"][:12], record["status"], record[TASK_SECONDS]
