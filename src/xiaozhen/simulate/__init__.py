@@ -6,11 +6,15 @@ Public face::
     write_simulation_outputs(result, folder)
     calibrate(counties, *, seed, holdout_share) -> CalibrationResult
     PolicyPackage, ModelParameters, programme_from_counties, scenario_policies
+
+A town table may carry each town's design (``DESIGN_COLUMNS``: ``jobs_designed``,
+``residents_designed``, ``construction_km2``; NaN = not designed).
 """
 
 from __future__ import annotations
 
 from xiaozhen.simulate._zones import (
+    DESIGN_COLUMNS,
     Zones,
     build_zones,
     county_incomes,
@@ -27,6 +31,7 @@ from xiaozhen.simulate.parameters import (
 )
 
 __all__ = [
+    "DESIGN_COLUMNS",
     "FREE_PARAMETERS",
     "LEVERS",
     "ModelParameters",

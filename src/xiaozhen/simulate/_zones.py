@@ -2,13 +2,13 @@
 
 Inputs are the county table of :func:`xiaozhen.region.load_counties` (HELPERS_CONTRACT) and a
 town table (one row per town: ``town_id``, ``county`` adcode, ``industry``, ``start_year``,
-``investment_yuan``; optional ``area_km2``, ``idle_land_km2``). Zones are ordered
-``[cores (C), rural areas (C), towns (T)]``.
+``investment_yuan``; optional ``area_km2``, ``idle_land_km2`` and the town's design from the
+county stage, :data:`DESIGN_COLUMNS`). Zones are ordered ``[cores (C), rural areas (C), towns (T)]``.
 
 Geometry (documented simplification): the zones of one county are ``d_in = 0.5 √area`` km from one
 another (the mean distance in a square is ≈ 0.52 × side); zones of different counties are at the
 seat-to-seat distance. This nesting lets every gravity / moving-cost sum be computed in
-O(draws × (zones + counties²)) instead of O(draws × zones²) (see ``model._kernel_sum``).
+O(draws × (zones + counties²)) instead of O(draws × zones²) (see ``_context.Kernel``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from xiaozhen.errors import InputDataError
 from xiaozhen.simulate.parameters import ModelParameters, PolicyPackage, industry_profile
 
 __all__ = [
+    "DESIGN_COLUMNS",
     "PROVINCE_INCOME_2020",
     "REQUIRED_COLUMNS",
     "SECTORS",
@@ -99,6 +100,10 @@ REQUIRED_COLUMNS = (
 )
 
 TOWN_COLUMNS = ("town_id", "county", "industry", "start_year", "investment_yuan")
+#: Optional columns of a designed town (its build-out from the design stage): industry jobs,
+#: residents housed and construction land, km². NaN (or an empty cell) = not designed: the
+#: industry profile and the policy apply (see ``_context.TownConstants`` for the mapping).
+DESIGN_COLUMNS = ("jobs_designed", "residents_designed", "construction_km2")
 
 
 def validate_counties(counties: pd.DataFrame) -> pd.DataFrame:
@@ -134,11 +139,18 @@ def validate_towns(towns: pd.DataFrame | None, counties: pd.DataFrame) -> pd.Dat
     """Check the town table against the counties; fill optional columns with defaults.
 
     Defaults: ``area_km2`` 3.0 (BRIEF §4.1 planning area), ``idle_land_km2`` 0.2 (assumption).
+    The design columns :data:`DESIGN_COLUMNS` (``jobs_designed``, ``residents_designed``,
+    ``construction_km2``) are optional and stay absent when absent; where present they must be
+    finite numbers ≥ 0 or NaN ("not designed"), and are returned as floats.
 
     Raises
     ------
     InputDataError
-        Listing missing columns, unknown counties, unknown industries, bad years or investments.
+        Listing missing columns, unknown counties, unknown industries, bad years or investments,
+        and bad design values with the column and the town ids: negative, infinite or
+        non-numeric values; ``jobs_designed`` > 0 with ``investment_yuan`` 0 (the designed
+        jobs are those the planned investment supports); ``construction_km2`` above
+        ``area_km2``.
     """
     if towns is None or len(towns) == 0:
         return pd.DataFrame(
@@ -157,7 +169,7 @@ def validate_towns(towns: pd.DataFrame | None, counties: pd.DataFrame) -> pd.Dat
     if missing:
         raise InputDataError(
             f"towns: missing columns {missing}; a town table needs {list(TOWN_COLUMNS)} "
-            "(optional: area_km2, idle_land_km2)"
+            f"(optional: area_km2, idle_land_km2, {', '.join(DESIGN_COLUMNS)})"
         )
     out = towns.copy().reset_index(drop=True)
     out["county"] = out["county"].astype(str)
@@ -193,11 +205,53 @@ def validate_towns(towns: pd.DataFrame | None, counties: pd.DataFrame) -> pd.Dat
         problems.append("area_km2 must be > 0 and idle_land_km2 ≥ 0")
     if (out["idle_land_km2"] > out["area_km2"]).any():
         problems.append("idle_land_km2 cannot exceed area_km2")
+    problems += _design_problems(out, inv)
     if problems:
         raise InputDataError("towns: " + "; ".join(problems))
     out["investment_yuan"] = inv.astype(float)
     out["start_year"] = yr.astype(int)
     return out
+
+
+def _design_problems(out: pd.DataFrame, investment: pd.Series) -> list[str]:
+    """Check the design columns present in ``out`` and convert them to floats (in place)."""
+    problems: list[str] = []
+
+    def ids(mask: pd.Series) -> list[str]:
+        return list(out.loc[mask, "town_id"][:5])
+
+    for col in DESIGN_COLUMNS:
+        if col not in out.columns:
+            continue
+        raw = out[col]
+        vals = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = (raw.notna() & vals.isna()) | np.isinf(vals) | (vals < 0)
+        if bad.any():
+            problems.append(
+                f"{col} must be a finite number ≥ 0, or NaN / empty for a town without a design; "
+                f"received {list(raw[bad][:5])} for town_id {ids(bad)}; correct the design "
+                "values or leave the cells empty"
+            )
+        out[col] = vals
+    if "jobs_designed" in out.columns:
+        no_money = (out["jobs_designed"] > 0) & (investment == 0)
+        if no_money.any():
+            problems.append(
+                f"jobs_designed > 0 needs investment_yuan > 0 (a town's jobs are those its "
+                f"capital supports); received investment_yuan 0 for town_id {ids(no_money)}; "
+                "give the planned investment or leave jobs_designed empty"
+            )
+    if "construction_km2" in out.columns:
+        area = pd.to_numeric(out["area_km2"], errors="coerce")
+        too_big = out["construction_km2"] > area
+        if too_big.any():
+            problems.append(
+                f"construction_km2 cannot exceed area_km2 (the town's land); received "
+                f"{list(out.loc[too_big, 'construction_km2'][:5])} km² on "
+                f"{list(area[too_big][:5])} km² for town_id {ids(too_big)}; enlarge area_km2 "
+                "or correct the design"
+            )
+    return problems
 
 
 def _covariate(counties: pd.DataFrame, name: str, year: int) -> pd.Series:
