@@ -13,8 +13,13 @@ import pandas as pd
 import pytest
 
 from xiaozhen.design import TownLayout
-from xiaozhen.plan._county import plan_county
-from xiaozhen.region import load_counties
+from xiaozhen.plan import (
+    plan_assessment,
+    plan_counties,
+    plan_layout,
+    plan_positioning,
+    plan_region,
+)
 from xiaozhen.scenario import Scenario
 from xiaozhen.sweep import (
     TASK_SECONDS,
@@ -129,31 +134,32 @@ def test_failing_tasks_are_reported_not_stored(cluster: Any, tmp_path: Path) -> 
 
 
 def test_county_stages_as_dask_tasks_equal_the_serial_run(cluster: Any) -> None:
+    # 安吉 and 淳安 each get a town of the default province layout.
     scenario = Scenario.model_validate(
-        {
-            "seed": 5,
-            "region": {"focus_counties": ["330523", "330411"], "cell_size_m": 200.0},
-            "layout": {"towns_per_focus_county": 1},
-        }
+        {"seed": 5, "region": {"focus_counties": ["330523", "330127"], "cell_size_m": 200.0}}
     )
-    counties = load_counties()
-    executor = cluster.get_executor(retries=1)
-    futures = [
-        executor.submit(plan_county, scenario, counties, c) for c in scenario.region.focus_counties
-    ]
-    parallel = [f.result() for f in futures]
-    for code, remote in zip(scenario.region.focus_counties, parallel, strict=True):
-        local = plan_county(scenario, counties, code)
-        assert remote.adcode == code
+    region = plan_region()
+    layout = plan_layout(
+        scenario,
+        region,
+        plan_assessment(scenario, region),
+        plan_positioning(scenario, region),
+        frontier=False,
+        suburbs_only=False,
+    )
+    parallel = plan_counties(scenario, region, layout, executor=cluster.get_executor(retries=1))
+    serial = plan_counties(scenario, region, layout)
+    assert [c.adcode for c in parallel] == list(scenario.region.focus_counties)
+    assert sum(len(c.towns) for c in serial) >= 2
+    for remote, local in zip(parallel, serial, strict=True):
+        assert remote.adcode == local.adcode
         geopandas.testing.assert_geodataframe_equal(remote.sites, local.sites)
         geopandas.testing.assert_geodataframe_equal(remote.chosen, local.chosen)
         assert remote.grid.layers.equals(local.grid.layers)
         assert remote.warnings == local.warnings
+        assert remote.sitings == local.sitings
         for a, b in zip(remote.designs, local.designs, strict=True):
-            assert type(a) is type(b)
-            if isinstance(a, TownLayout):
-                assert isinstance(b, TownLayout)
-                assert (a.use == b.use).all()
-                assert a.objective == b.objective
-            else:
-                assert a == b
+            assert isinstance(a, TownLayout)
+            assert isinstance(b, TownLayout)
+            assert (a.use == b.use).all()
+            assert a.objective == b.objective

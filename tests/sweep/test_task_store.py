@@ -81,8 +81,9 @@ def test_paired_difference_against_an_independent_no_towns_run(balanced: dict[st
 def test_records_are_deterministic_and_independent_of_the_cache(
     balanced: dict[str, Any],
 ) -> None:
-    _task._assessment.cache_clear()
-    _task._positioning.cache_clear()
+    _task._CACHE.assessments.clear()
+    _task._CACHE.positionings.clear()
+    _task._CACHE.region = None
     _same(run_scenario(_scenario(balance_share=0.5), years=(2022,)), balanced)
     # the scenario may also arrive as its JSON mapping (how workers receive it)
     as_json = _scenario(balance_share=0.5).model_dump(mode="json")

@@ -401,7 +401,7 @@ def plan_county(
             )
             continue
         failed.append(design)
-        reason = _why(design)
+        reason = _why(design).rstrip(".")
         used.discard(site_id)
         ranked = pairs[(pairs["town_id"] == town.town_id) & ~pairs["site_id"].isin(used)]
         ranked = ranked.sort_values("benefit", ascending=False, kind="stable")
