@@ -460,9 +460,10 @@ def plan_county(
     )
     chosen.insert(0, "town_id", [t.town_id for t in kept])
     chosen.insert(1, "industry", [t.industry for t in kept])
+    fit = positioning.fit
     chosen["fit"] = [
-        float(positioning.fit.loc[final[t.town_id][0], t.industry])
-        if t.industry in positioning.fit.columns
+        float(fit[t.industry].to_numpy(float)[fit.index.get_loc(final[t.town_id][0])])
+        if t.industry in fit.columns
         else 0.0
         for t in kept
     ]

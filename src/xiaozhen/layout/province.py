@@ -133,8 +133,8 @@ class ProvinceLayout:
     def price_of_balance(self) -> float:
         """Price of balance at the frontier point nearest the scenario's balance share."""
         frontier = self.frontier
-        nearest = (frontier["balance_share"] - self.rules.balance_share).abs().idxmin()
-        return float(frontier.loc[nearest, "price_of_balance"])
+        gap = (frontier["balance_share"].to_numpy(float) - self.rules.balance_share).__abs__()
+        return float(frontier["price_of_balance"].to_numpy(float)[int(gap.argmin())])
 
 
 def province_candidates(

@@ -91,18 +91,18 @@ def towns_of_plan(
                 "y": float(point.y),
             }
     rows = []
-    for town in province_towns.itertuples(index=False):
-        town_id = str(town.town_id)
+    for town in province_towns.to_dict("records"):
+        town_id = str(town["town_id"])
         if town_id in dropped:
             continue
         base = {
             "town_id": town_id,
-            "adcode": str(town.county),
-            "county": str(town.name),
-            "industry": str(town.industry),
-            "start_year": int(town.start_year),
-            "less_developed": bool(town.fringe),
-            "investment_bn_yuan": float(town.investment_yuan) / 1e9,
+            "adcode": str(town["county"]),
+            "county": str(town["name"]),
+            "industry": str(town["industry"]),
+            "start_year": int(town["start_year"]),
+            "less_developed": bool(town["fringe"]),
+            "investment_bn_yuan": float(town["investment_yuan"]) / 1e9,
         }
         designed = by_town.get(town_id)
         if designed is None:
@@ -115,8 +115,8 @@ def towns_of_plan(
                 "residents_designed": profile.residents,
                 "jobs_designed": profile.jobs,
                 "idle_reused_km2": PROFILE_IDLE_KM2,
-                "x": float(town.x),
-                "y": float(town.y),
+                "x": float(town["x"]),
+                "y": float(town["y"]),
             }
         rows.append({**base, **designed})
     return pd.DataFrame(rows, columns=list(TOWN_COLUMNS))
