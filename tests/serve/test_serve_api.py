@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from xiaozhen.scenario import Scenario
@@ -367,3 +368,10 @@ def test_real_plan_through_the_api(make_client):
     assert detail["report_url"]
     assert "region/counties.gpkg" in {f["path"] for f in detail["files"]}
     assert os.path.isdir(Path(client.app.state.catalogue.runs_dir) / job["id"])
+    # the town list is the run's towns.csv, row for row
+    towns = client.get(f"/api/runs/{job['id']}/towns").json()
+    folder = Path(client.app.state.catalogue.runs_dir) / job["id"]
+    table = pd.read_csv(folder / "towns.csv", dtype={"town_id": str})
+    assert [t["town_id"] for t in towns] == list(table["town_id"])
+    assert {t["source"] for t in towns} == {"designed", "profile"}
+    assert [t["jobs_designed"] for t in towns] == pytest.approx(list(table["jobs_designed"]))

@@ -129,6 +129,10 @@ def test_web_app_end_to_end(server, browser, tmp_path):
     row = result.locator("tr", has_text="scenario layout.balance_share")
     assert row.locator("td").nth(1).text_content() == "0.45"
     assert page.locator("#report-link").get_attribute("href").endswith("/report")
+    # the town list: one row per town of the plan (towns.csv), designed ones marked
+    towns = page.locator("#run-towns")
+    assert towns.locator("tr").count() > 2
+    assert towns.locator("td", has_text="designed").count() >= 1
     page.screenshot(path=str(tmp_path / "web-app.png"), full_page=True)
     assert (tmp_path / "web-app.png").stat().st_size > 10_000
     # an error is shown as a message, not a stack trace

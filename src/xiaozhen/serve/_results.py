@@ -29,6 +29,7 @@ __all__ = [
     "run_charts",
     "run_files",
     "run_indicators",
+    "run_towns",
 ]
 
 logger = logging.getLogger(__name__)
@@ -364,3 +365,29 @@ def run_charts(run_dir: Path) -> list[tuple[str, str]]:
 def list_layers(run_dir: Path) -> list[tuple[str, str, str | None, int]]:
     """GeoPackage layers ``(file, layer, geometry type, features)`` of a run (cached)."""
     return list(_cached("layers", str(run_dir), _version(run_dir)))
+
+
+def run_towns(run_dir: Path) -> list[dict[str, float | str | bool | None]]:
+    """The rows of the run's ``towns.csv`` (the plan's towns), or ``[]`` when it has none.
+
+    The same table drives the report's overview; numbers stay numbers, empty cells are ``None``.
+    """
+    outputs = dict(read_manifest(run_dir).get("outputs_sha256", {}))
+    if "towns.csv" not in outputs:
+        return []
+    frame = pd.read_csv(
+        resolve_run_file(run_dir, "towns.csv"),
+        dtype={"town_id": str, "adcode": str, "site_id": str},
+    )
+    rows: list[dict[str, float | str | bool | None]] = []
+    for record in frame.to_dict("records"):
+        rows.append({str(k): _cell(v) for k, v in record.items()})
+    return rows
+
+
+def _cell(value: Any) -> float | str | bool | None:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value) if math.isfinite(float(value)) else None
+    return None if value is None else str(value)

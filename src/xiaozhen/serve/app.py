@@ -512,6 +512,20 @@ def run_charts(run_id: RunId, request: Request) -> list[ChartOut]:
 
 
 @runs_router.get(
+    "/runs/{run_id}/towns",
+    response_model=list[dict[str, float | str | bool | None]],
+    responses=_ERRORS,
+    summary="The towns of a run's plan",
+)
+def run_towns(run_id: RunId, request: Request) -> list[dict[str, float | str | bool | None]]:
+    """One row per town of the plan (the run's ``towns.csv``): county, industry, whether it was
+    designed or uses the stand-in profile, its site, designed residents and jobs, investment and
+    the simulation's end-year residents, jobs and tax."""
+    _, folder = _done_run(_state(request)[1], run_id)
+    return _results.run_towns(folder)
+
+
+@runs_router.get(
     "/runs/{run_id}/layer",
     response_model=MapLayerOut,
     responses=_ERRORS,

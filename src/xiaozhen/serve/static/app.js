@@ -314,6 +314,18 @@
         sec.appendChild(lp);
       }
       box.appendChild(sec);
+      var towns = await api("/api/runs/" + encodeURIComponent(id) + "/towns");
+      if (towns.length) {
+        var ts = el("section", { id: "run-towns" });
+        ts.appendChild(el("h3", {}, "Towns of the plan 规划小镇 (" + towns.length + ")"));
+        var end = Object.keys(towns[0]).filter(function (k) { return /^residents_\d{4}$/.test(k); })[0];
+        var year = end ? end.slice(-4) : "";
+        var cols = ["town_id", "county", "industry", "source", "site_id", "construction_km2",
+          "residents_designed", "jobs_designed", "investment_bn_yuan"];
+        if (year) { cols = cols.concat(["residents_" + year, "jobs_" + year, "tax_bn_yuan_" + year]); }
+        ts.appendChild(table(cols, towns.map(function (t) { return cols.map(function (c) { return t[c]; }); })));
+        box.appendChild(ts);
+      }
       var charts = await api("/api/runs/" + encodeURIComponent(id) + "/charts");
       var cs = el("section", { class: "charts", id: "run-charts" });
       cs.appendChild(el("h3", {}, "Charts"));
