@@ -44,7 +44,7 @@ from xiaozhen.plan._chain import (
 )
 from xiaozhen.plan._towns import TOWN_COLUMNS, simulated_towns, towns_of_plan, with_end_year
 from xiaozhen.plan._write import write_figures, write_plan
-from xiaozhen.region._bundled import bundled_path
+from xiaozhen.region import bundled_path
 from xiaozhen.report import ReportSection, render_report
 from xiaozhen.report.sections import (
     assess_section,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from xiaozhen.region._bundled import bundled_path
 from xiaozhen.region.census import census_join_report, census_table
 from xiaozhen.region.classes import class_table, group_shares, ple_of_codes
 from xiaozhen.region.crs import EQUAL_AREA_CRS, WGS84, require_projected_metres
@@ -38,6 +39,7 @@ __all__ = [
     "CountyFacts",
     "CountyGrid",
     "GridSpec",
+    "bundled_path",
     "census_join_report",
     "census_table",
     "class_table",
