@@ -15,6 +15,7 @@ same :func:`compute_plan` / :func:`run_plan`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -229,7 +230,7 @@ def run_plan(
         )
         write_text_atomic(run.file("report.html"), html)
         marks.append(("", time.perf_counter()))
-        for (name, start), (_next, end) in zip(marks, marks[1:], strict=False):
+        for (name, start), (_next, end) in itertools.pairwise(marks):
             run.timings_s[name] = round(end - start, 3)
         run.write_manifest(manifest)
     logger.info("plan %s written to %s", scenario.name, run.path)

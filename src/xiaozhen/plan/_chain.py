@@ -255,8 +255,7 @@ def siting_rules(scenario: Scenario) -> SitingRules:
 def _county_towns(layout: ProvinceLayout, adcode: str) -> tuple[CountyTown, ...]:
     rows = layout.towns[layout.towns["county"] == adcode].to_dict("records")
     return tuple(
-        CountyTown(str(r["town_id"]), str(r["industry"]), float(r["investment_yuan"]))
-        for r in rows
+        CountyTown(str(r["town_id"]), str(r["industry"]), float(r["investment_yuan"])) for r in rows
     )
 
 
