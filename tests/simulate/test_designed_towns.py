@@ -37,9 +37,11 @@ def plain():  # type: ignore[no-untyped-def]
 
 
 def _profile_jobs(towns: pd.DataFrame) -> np.ndarray:
-    """Industry jobs the planned investment supports at the profile's capital per job."""
+    """Designed jobs matching the profile: industry jobs of the planned investment at the
+    profile's capital per job, plus the service jobs of 10,000 residents (ρ* × 1 km²)."""
     kappa = [industry_profile(i)["capital_per_job"] for i in towns["industry"]]
-    return towns["investment_yuan"].to_numpy(float) / np.array(kappa)
+    service = PARAMS.service_jobs_per_resident * PARAMS.reference_density * 1.0
+    return towns["investment_yuan"].to_numpy(float) / np.array(kappa) + service
 
 
 def _with(column: str, values: dict[int, float]) -> pd.DataFrame:
@@ -58,13 +60,21 @@ def _context(towns: pd.DataFrame):  # type: ignore[no-untyped-def]
 # --- the mapping, by hand ------------------------------------------------------------------
 
 
-def test_jobs_designed_sets_capital_per_job_to_investment_over_jobs():
-    towns = _with("jobs_designed", {0: 12_000.0, 1: 0.0})
+def test_jobs_designed_sets_capital_per_job_to_investment_over_industry_jobs():
+    towns = _with("jobs_designed", {0: 12_000.0, 1: 0.0, 2: 12_000.0, 3: 800.0}).assign(
+        residents_designed=[5_000.0, np.nan, np.nan, 10_000.0, np.nan, np.nan]
+    )
     kappa = _context(towns).towns.capital_per_job
-    assert kappa[0] == TOWNS["investment_yuan"][0] / 12_000.0  # 3 bn / 12,000 = 250,000
-    assert kappa[1] == np.inf  # designed without industry jobs
-    profile = [industry_profile(i)["capital_per_job"] for i in TOWNS["industry"][2:]]
-    np.testing.assert_array_equal(kappa[2:], profile)
+    inv = TOWNS["investment_yuan"].to_numpy(float)
+    s_j = PARAMS.service_jobs_per_resident  # 0.1 local service jobs per resident
+    # industry jobs = designed jobs - service jobs of the build-out residents
+    assert kappa[0] == inv[0] / (12_000.0 - s_j * 5_000.0)  # 3 bn / 11,500
+    assert kappa[1] == np.inf  # no jobs designed
+    # no residents design: build-out residents = ρ* × 1 km² = 10,000
+    assert kappa[2] == inv[2] / (12_000.0 - s_j * PARAMS.reference_density * 1.0)
+    assert kappa[3] == np.inf  # 800 jobs < 1,000 service jobs of 10,000 residents
+    profile = [industry_profile(i)["capital_per_job"] for i in TOWNS["industry"][4:]]
+    np.testing.assert_array_equal(kappa[4:], profile)
 
 
 def test_construction_and_residents_designed_set_cap_and_reference_density():
@@ -94,9 +104,21 @@ def test_nan_design_columns_behave_like_no_columns(plain):
         assert np.array_equal(r.town[name], v), name
 
 
-def test_twice_the_jobs_gives_more_jobs_and_leaves_other_counties_alone(plain):
-    jobs = _profile_jobs(TOWNS)
-    r = _run(_with("jobs_designed", {0: 2 * jobs[0]}))
+def test_profile_matching_design_reproduces_the_profile(plain):
+    towns = _with("jobs_designed", {0: _profile_jobs(TOWNS)[0]})
+    kappa = industry_profile(TOWNS["industry"][0])["capital_per_job"]
+    assert _context(towns).towns.capital_per_job[0] == pytest.approx(kappa, rel=1e-12)
+    r = _run(towns)
+    np.testing.assert_allclose(r.town["jobs"], plain.town["jobs"], rtol=1e-9)
+
+
+def test_twice_the_industry_jobs_gives_more_jobs_and_leaves_other_counties_alone(plain):
+    service = PARAMS.service_jobs_per_resident * PARAMS.reference_density
+    jobs = 2 * (_profile_jobs(TOWNS) - service) + service  # industry part doubled
+    towns = _with("jobs_designed", {0: jobs[0]})
+    kappa = industry_profile(TOWNS["industry"][0])["capital_per_job"]
+    assert _context(towns).towns.capital_per_job[0] == pytest.approx(kappa / 2, rel=1e-12)
+    r = _run(towns)
     end, end0 = r.town["industry_jobs"][-1], plain.town["industry_jobs"][-1]
     assert (end[:, 0] > 1.2 * end0[:, 0]).all()  # every draw; labour limits the doubling
     assert (r.town["jobs"][-1][:, 0] > plain.town["jobs"][-1][:, 0]).all()

@@ -191,10 +191,6 @@ class TownConstants:
     **Designed towns** (optional columns of the town table, from the design stage; NaN = not
     designed, the industry profile and the policy apply):
 
-    * ``jobs_designed`` :math:`J^d` replaces the profile's capital per job :math:`\kappa_i`
-      with :math:`\kappa_T = I^P_T / J^d_T`, so the planned investment, once in place, supports
-      the designed industry jobs (job demand :math:`K/\kappa_T`); :math:`J^d = 0` means no
-      industry jobs (:math:`\kappa_T = \infty`).
     * ``construction_km2`` :math:`L^d` replaces the urban-development-boundary cap
       ``construction_cap_km2`` of the town's construction land.
     * ``residents_designed`` :math:`R^d` sets the town's reference density (residents per km² of
@@ -203,6 +199,16 @@ class TownConstants:
       the capped construction land: at build-out the town houses its designed residents at
       base housing cost, and while it builds its capacity :math:`\rho^*_T L^c` grows with its
       construction land :math:`L^c`.
+    * ``jobs_designed`` :math:`J^d` (every job on the town's land, as the design stage counts
+      them: industry, supporting production and public services) replaces the profile's
+      capital per job :math:`\kappa_i` with :math:`\kappa_T = I^P_T / J^{ind}_T`,
+      :math:`J^{ind}_T = J^d_T - s_j R_T`: the model's job demand
+      :math:`K/\kappa_T + s_j P_T` then equals the design's jobs when the planned investment
+      is in place (:math:`K = I^P`) and the town houses its build-out residents
+      :math:`R_T` (:math:`R^d`, or :math:`\rho^* L^d` without a residents design; ``s_j`` =
+      ``service_jobs_per_resident``). :math:`J^{ind} \le 0` means no industry jobs
+      (:math:`\kappa_T = \infty`): the town's jobs are then the local services of its
+      residents (and any decentralised jobs).
     """
 
     zone: NDArray[np.int64]  # (T,) zone index
@@ -276,13 +282,6 @@ def _town_constants(zones: Zones, par: DrawnParameters, policy: PolicyPackage) -
     )
     priority = np.array([q["priority"] for q in prof], dtype=bool)
 
-    jobs_d = _designed(towns, "jobs_designed")
-    kappa_profile = np.array([q["capital_per_job"] for q in prof])
-    kappa_design = np.full(n_t, np.inf)  # J^d = 0: no industry jobs
-    pos = jobs_d > 0  # False for NaN
-    kappa_design[pos] = planned_total[pos] / jobs_d[pos]
-    capital_per_job = np.where(np.isnan(jobs_d), kappa_profile, kappa_design)
-
     constr_d = _designed(towns, "construction_km2")
     constr_cap = np.where(np.isnan(constr_d), policy.construction_cap_km2, constr_d)
     res_d = _designed(towns, "residents_designed")
@@ -291,6 +290,14 @@ def _town_constants(zones: Zones, par: DrawnParameters, policy: PolicyPackage) -
         par.reference_density,
         np.maximum(res_d, 1.0) / np.maximum(constr_cap, 1e-3),
     )
+    build_out_residents = np.where(np.isnan(res_d), par.reference_density * constr_cap, res_d)
+    jobs_d = _designed(towns, "jobs_designed")
+    industry_d = jobs_d - par.service_jobs_per_resident * build_out_residents  # NaN: no design
+    kappa_design = np.full(n_t, np.inf)  # no industry jobs designed
+    pos = industry_d > 0  # False for NaN
+    kappa_design[pos] = planned_total[pos] / industry_d[pos]
+    kappa_profile = np.array([q["capital_per_job"] for q in prof])
+    capital_per_job = np.where(np.isnan(jobs_d), kappa_profile, kappa_design)
     n_designed = int((~np.isnan(np.stack([jobs_d, res_d, constr_d]))).any(axis=0).sum())
     if n_designed:
         logger.info(

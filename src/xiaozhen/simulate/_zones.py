@@ -237,9 +237,9 @@ def _design_problems(out: pd.DataFrame, investment: pd.Series) -> list[str]:
         no_money = (out["jobs_designed"] > 0) & (investment == 0)
         if no_money.any():
             problems.append(
-                f"jobs_designed > 0 needs investment_yuan > 0 (a town's jobs are those its "
-                f"capital supports); received investment_yuan 0 for town_id {ids(no_money)}; "
-                "give the planned investment or leave jobs_designed empty"
+                "jobs_designed > 0 needs investment_yuan > 0 (a town's industry jobs are those "
+                f"its capital supports); received investment_yuan 0 for town_id "
+                f"{ids(no_money)}; give the planned investment or leave jobs_designed empty"
             )
     if "construction_km2" in out.columns:
         area = pd.to_numeric(out["area_km2"], errors="coerce")
