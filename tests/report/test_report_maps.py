@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 
 from xiaozhen.errors import InputDataError
 from xiaozhen.report import (
+    CJK_FAMILY,
     PLE_COLOURS,
     MapFigure,
     ReportSection,
@@ -193,6 +194,10 @@ def test_report_inlines_leaflet_once_and_loads_nothing(counties):
     assert "a1" in assumptions
     assert "趋势" in html
     assert "@font-face" in html
+    # Leaflet's own CSS names Helvetica for its controls: the map rule must name the CJK family
+    # for the layer switcher and legends too (they showed empty boxes in headless Chromium)
+    rule = next(line for line in html.splitlines() if ".xz-map .leaflet-control" in line)
+    assert CJK_FAMILY in rule
     plain = _page([ReportSection(id="p", title="P")])
     assert "window.L=t" not in plain  # no map: no Leaflet
     with pytest.raises(ValueError, match=r"duplicate section id\(s\) \['a'\]"):

@@ -18,8 +18,10 @@ def _paired(table: pd.DataFrame, indicator: str) -> pd.Series | None:
 
 
 def _towns_shown(towns: pd.DataFrame) -> pd.DataFrame:
+    """The towns with the designed ones first (then in the plan's order)."""
     drop = [c for c in ("x", "y", "adcode", "idle_reused_km2") if c in towns.columns]
-    return towns.drop(columns=drop).set_index("town_id")
+    order = (towns["source"] != "designed").to_numpy().argsort(kind="stable")
+    return towns.iloc[order].drop(columns=drop).set_index("town_id")
 
 
 def overview_section(
