@@ -1,10 +1,12 @@
 """Benchmark of xiaozhen.simulate: Zhejiang 90 counties × 20 years × 1,000 draws; a 10,000-zone variant.
 
-Run: ``.venv/bin/python -m benchmarks.bench_simulate``
+Run: ``.venv/bin/python -m benchmarks.bench_simulate`` (``--no-write`` prints without
+updating ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from benchmarks._results import write_section
@@ -18,7 +20,17 @@ def _time(counties, towns, draws: int) -> tuple[float, int]:  # type: ignore[no-
     return time.perf_counter() - t0, r.zones.n_zones
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_simulate",
+        description="Time xiaozhen.simulate: Zhejiang 90 counties + 30 towns × 1,000 draws, "
+        "then 3,000 synthetic counties + 4,000 towns × 10 and 100 draws (20 years each); "
+        "writes the 'simulate' section of benchmarks/RESULTS.md.",
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the table without updating RESULTS.md"
+    )
+    args = parser.parse_args(argv)
     rows = []
     counties = load_counties()
     towns = programme_from_counties(counties, layout="balanced", n_towns=30)
@@ -40,7 +52,8 @@ def main() -> None:
         "zones × zones matrix). Times include building zones and recording every trajectory. "
         "The machine was shared with other engineers' work during the run."
     )
-    write_section("simulate", ".venv/bin/python -m benchmarks.bench_simulate", body)
+    if not args.no_write:
+        write_section("simulate", ".venv/bin/python -m benchmarks.bench_simulate", body)
     print(body)
 
 
