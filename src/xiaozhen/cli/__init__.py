@@ -20,6 +20,7 @@ from xiaozhen import __version__
 from xiaozhen.cli import assess as assess_cli
 from xiaozhen.cli import design as design_cli
 from xiaozhen.cli import layout as layout_cli
+from xiaozhen.cli import monitor as monitor_cli
 from xiaozhen.cli import position as position_cli
 from xiaozhen.cli import region as region_cli
 from xiaozhen.cli import scenario as scenario_cli
@@ -147,6 +148,7 @@ app.add_typer(design_cli.app, name="design")
 app.add_typer(simulate_cli.app)  # simulate, calibrate, compare
 app.command("serve")(serve_cli.serve)
 app.command("sweep")(sweep_cli.sweep)
+app.add_typer(monitor_cli.app, name="monitor")
 
 
 def main(argv: list[str] | None = None) -> None:

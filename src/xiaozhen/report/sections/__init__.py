@@ -1,7 +1,8 @@
 """The report's sections, one per stage, each built from that stage's value (nothing is read).
 
 ``region_section``, ``assess_section``, ``position_section``, ``layout_section``,
-``county_section``, ``simulate_section`` and ``overview_section`` return a
+``county_section``, ``simulate_section``, ``overview_section`` and ``monitor_section`` (the
+programme office's annual assessment) return a
 :class:`~xiaozhen.report.ReportSection`; figures that the run folder also keeps carry their
 ``path``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from xiaozhen.report.sections.assess import assess_section, position_section
 from xiaozhen.report.sections.county import county_section, designs_table, sitings_table
 from xiaozhen.report.sections.layout import layout_section
+from xiaozhen.report.sections.monitor import monitor_report, monitor_section
 from xiaozhen.report.sections.overview import overview_section
 from xiaozhen.report.sections.region import region_section
 from xiaozhen.report.sections.simulate import KEY_INDICATORS, simulate_section
@@ -21,6 +23,8 @@ __all__ = [
     "county_section",
     "designs_table",
     "layout_section",
+    "monitor_report",
+    "monitor_section",
     "overview_section",
     "position_section",
     "region_section",
