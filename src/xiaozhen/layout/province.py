@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from xiaozhen.assess import CountyAssessment
+from xiaozhen.errors import InfeasibleError
 from xiaozhen.layout._check import check_solution
 from xiaozhen.layout._frontier import LayoutPlan, layout_from_candidates
 from xiaozhen.position import PositioningResult
@@ -79,7 +80,8 @@ class ProvinceLayoutRules:
     """What a scenario sets for the province layout (units in the names).
 
     ``less_developed`` lists the adcodes of the less-developed counties; ``None`` takes the
-    county table's ``less_developed`` column.
+    county table's ``less_developed`` column. ``county_min`` gives counties a minimum number of
+    towns (e.g. the focus counties a county bureau plans in detail).
     """
 
     n_towns: int
@@ -92,6 +94,7 @@ class ProvinceLayoutRules:
     time_limit_s: float
     start_year: int
     less_developed: tuple[str, ...] | None = None
+    county_min: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,9 +212,17 @@ def solve_province_layout(
         coverage_value=1e-4,
         n_towns=rules.n_towns,
         county_max=dict.fromkeys(candidates["county"].unique(), rules.max_towns_per_county),
+        county_min=_county_min(candidates, rules),
         frontier_shares=rules.frontier_shares if frontier else None,
         time_limit=rules.time_limit_s,
     )
+
+
+def _county_min(candidates: pd.DataFrame, rules: ProvinceLayoutRules) -> dict[str, int]:
+    """Minimum towns per county, for the counties among ``candidates`` (the suburbs-only model
+    drops the less-developed ones, and with them their minimums)."""
+    present = set(candidates["county"].astype(str))
+    return {c: n for c, n in rules.county_min if n > 0 and c in present}
 
 
 def programme_towns(chosen: pd.DataFrame, *, start_year: int) -> pd.DataFrame:
@@ -263,6 +274,15 @@ def layout_province(
         If the solver's plan fails the independent check (a bug, never a user error).
     """
     candidates = province_candidates(counties, assessment, positioning, rules)
+    missing = sorted(
+        c for c, n in rules.county_min if n > 0 and c not in set(candidates["county"].astype(str))
+    )
+    if missing:
+        raise InfeasibleError(
+            f"counties {missing} must get a town but have no candidate: less than "
+            f"{rules.min_free_land_km2:g} km² of land that is neither built-up nor water "
+            "(layout.min_free_land_km2); lower that key or drop the minimum for these counties"
+        )
     plan = solve_province_layout(
         counties, candidates, rules, balance_share=rules.balance_share, frontier=frontier
     )
