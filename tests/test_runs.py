@@ -53,3 +53,24 @@ def test_force_replaces(tmp_path):
         run.file("new.txt").write_text("new")
     assert not (dest / "old.txt").exists()
     assert (dest / "new.txt").read_text() == "new"
+
+
+def test_atomic_folder_is_the_one_folder_writer(tmp_path):
+    """Run folders and county grids share one writer: all or nothing, never half a folder."""
+    from xiaozhen._io import atomic_folder
+
+    dest = tmp_path / "out"
+    with atomic_folder(dest, replace=False) as tmp:
+        (tmp / "a.txt").write_text("1")
+        assert not dest.exists()
+    assert (dest / "a.txt").read_text() == "1"
+    with pytest.raises(RuntimeError, match="boom"), atomic_folder(dest, replace=True) as tmp:
+        (tmp / "a.txt").write_text("2")
+        raise RuntimeError("boom")
+    assert (dest / "a.txt").read_text() == "1"  # the earlier folder is untouched
+    with atomic_folder(dest, replace=True) as tmp:
+        (tmp / "b.txt").write_text("3")
+    assert sorted(p.name for p in dest.iterdir()) == ["b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no partial or old folder left
+    with pytest.raises(FileExistsError), atomic_folder(dest, replace=False):
+        pass

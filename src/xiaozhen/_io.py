@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "FIXED_TIMESTAMP",
+    "atomic_folder",
     "atomic_path",
     "file_sha256",
     "write_bytes_atomic",
@@ -52,6 +54,51 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_folder(destination: str | os.PathLike[str], *, replace: bool) -> Iterator[Path]:
+    """Yield a temporary folder beside ``destination``; move it into place if the block succeeds.
+
+    The temporary folder is named ``.<name>.partial-*`` (an ordinary folder's permissions); on
+    any exception it is removed and ``destination`` is untouched. On success an existing
+    ``destination`` is moved aside, the new folder renamed onto it, and the old one removed — so
+    a reader sees either the old folder or the new one, never half of either.
+
+    Parameters
+    ----------
+    destination
+        The folder to write.
+    replace
+        Whether an existing ``destination`` may be replaced; the caller checks the conditions
+        (e.g. ``--force``) and raises its own message first. Refused here as a last guard.
+
+    Raises
+    ------
+    FileExistsError
+        If ``destination`` exists and ``replace`` is false.
+    """
+    dest = Path(destination)
+    if dest.exists() and not replace:
+        raise FileExistsError(f"{dest} exists; it is only replaced when asked to")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; the result is an ordinary folder
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        old.rmdir()
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -12,9 +12,7 @@ import contextlib
 import logging
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from xiaozhen._io import file_sha256, write_json_atomic
+from xiaozhen._io import atomic_folder, file_sha256, write_json_atomic
 from xiaozhen.errors import RunFolderError
 
 __all__ = ["RunFolder", "package_versions", "run_folder"]
@@ -125,24 +123,8 @@ def run_folder(destination: str | os.PathLike[str], *, force: bool = False) -> I
             f"--out: run folder {str(dest)!r} exists already; pass --force to replace it "
             "or choose another --out"
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a run folder is an ordinary folder
-    run = RunFolder(path=tmp, destination=dest)
-    try:
+    with atomic_folder(dest, replace=True) as tmp:
+        run = RunFolder(path=tmp, destination=dest)
         yield run
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-        old.rmdir()
-        os.replace(dest, old)
-    os.replace(tmp, dest)
     run.path = dest
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     logger.info("run folder written: %s", dest)

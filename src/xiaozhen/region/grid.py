@@ -24,8 +24,6 @@ import json
 import logging
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +39,7 @@ from affine import Affine
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from xiaozhen._io import FIXED_TIMESTAMP
+from xiaozhen._io import FIXED_TIMESTAMP, atomic_folder
 from xiaozhen.errors import InputDataError
 from xiaozhen.region.crs import require_projected_metres
 
@@ -344,22 +342,8 @@ class CountyGrid:
             raise FileExistsError(
                 f"out: {target} exists; pass overwrite=True (CLI: --force) or choose another folder."
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_folder(target, replace=True) as tmp:
             self._write(tmp)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
         logger.info(
             "county grid saved: %s (%d layers, %s cells)",
             target,
