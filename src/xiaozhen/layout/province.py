@@ -28,12 +28,12 @@ import pandas as pd
 
 from xiaozhen.assess import CountyAssessment
 from xiaozhen.errors import InfeasibleError
+from xiaozhen.industries import town_investment_yuan
 from xiaozhen.layout._check import check_solution
 from xiaozhen.layout._frontier import LayoutPlan, layout_from_candidates
 from xiaozhen.position import PositioningResult
 
 __all__ = [
-    "INVESTMENT_YUAN",
     "PROGRAMME_TOWN_COLUMNS",
     "SERVICE_RADIUS_M",
     "TOWN_LAND_KM2",
@@ -43,14 +43,10 @@ __all__ = [
     "programme_towns",
     "province_candidates",
     "solve_province_layout",
-    "town_investment_yuan",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Fixed-asset investment of a town over its 3-year creation (浙特镇办〔2015〕9号 §2(3)):
-#: 5 billion yuan; 3 billion for information-economy, finance, tourism and classic towns.
-INVESTMENT_YUAN = {"default": 5e9, "digital": 3e9, "finance": 3e9, "tourism": 3e9, "classic": 3e9}
 #: Construction land of a town: about 1 km² (BRIEF §4.1).
 TOWN_LAND_KM2 = 1.0
 #: Coverage radius at province scale (straight line between county seats).
@@ -67,12 +63,6 @@ PROGRAMME_TOWN_COLUMNS = (
     "x",
     "y",
 )
-
-
-def town_investment_yuan(industry: str) -> float:
-    """Creation investment of a town of ``industry`` (BRIEF §4.1)."""
-    key = "classic" if industry.startswith("classic") else industry
-    return INVESTMENT_YUAN.get(key, INVESTMENT_YUAN["default"])
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from xiaozhen.errors import ConfigError, InputDataError
+from xiaozhen.industries import INDUSTRY_KEYS
 
 __all__ = [
     "DRIVER_DESCRIPTIONS",
@@ -111,6 +112,11 @@ INDUSTRY_DRIVERS: dict[str, dict[str, float]] = {
 }  # fmt: skip
 
 INDUSTRIES: tuple[str, ...] = tuple(INDUSTRY_DRIVERS)
+if set(INDUSTRIES) != set(INDUSTRY_KEYS):  # the one catalogue names every industry
+    raise RuntimeError(
+        f"position: driver weights for {sorted(set(INDUSTRIES) ^ set(INDUSTRY_KEYS))} do not "
+        "match the industry catalogue (xiaozhen.industries)"
+    )
 
 #: Weight of a user heritage score in a classic industry's fit (the rest scaled by 1 − this).
 HERITAGE_WEIGHT = 0.4
