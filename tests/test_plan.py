@@ -160,3 +160,20 @@ def test_report_has_every_stage(run):
     assert "德清县" in html
     scenario_copy = tomllib.loads((run / "scenario.toml").read_text(encoding="utf-8"))
     assert scenario_copy["seed"] == 7
+
+
+def test_one_name_one_meaning_for_the_two_balance_shares():
+    """The province's less-developed share and the county's fringe share are two keys."""
+    from xiaozhen.plan import layout_rules, siting_rules
+    from xiaozhen.scenario import Scenario
+
+    scenario = Scenario.model_validate(
+        {"layout": {"balance_share": 0.45, "county_fringe_share": 0.2}}
+    )
+    assert layout_rules(scenario).balance_share == 0.45
+    assert siting_rules(scenario).fringe_share == 0.2
+    focus = Scenario.model_validate(
+        {"region": {"focus_counties": ["330523", "330127"]},
+         "layout": {"min_towns_per_focus_county": 1}}
+    )  # fmt: skip
+    assert dict(layout_rules(focus).county_min) == {"330523": 1, "330127": 1}

@@ -11,23 +11,15 @@ county codes).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    JsonValue,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, Field, JsonValue, ValidationError, field_validator
 
-from xiaozhen._model import FrozenModel
+from xiaozhen._model import FrozenModel, validation_problems
 from xiaozhen.design import DesignRules
 from xiaozhen.errors import ConfigError
 from xiaozhen.simulate.parameters import PolicyPackage
@@ -53,11 +45,7 @@ def _field(default: Any, description: str, *, unit: str = "", source: str = "", 
     return Field(default, description=description, json_schema_extra=extra, **kw)
 
 
-class _Section(FrozenModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RegionConfig(_Section):
+class RegionConfig(FrozenModel):
     """Where: the province and the county whose grid is planned in detail."""
 
     province: Literal["zhejiang"] = _field(
@@ -82,7 +70,7 @@ class RegionConfig(_Section):
     cell_size_m: float = _field(100.0, "County grid cell size.", unit="m", ge=25.0, le=500.0)
 
 
-class AssessConfig(_Section):
+class AssessConfig(FrozenModel):
     """How suitability is scored."""
 
     method: Literal["topsis", "weighted_sum"] = _field(
@@ -111,7 +99,7 @@ class AssessConfig(_Section):
     )
 
 
-class PositionConfig(_Section):
+class PositionConfig(FrozenModel):
     """How each town's characteristic industry is chosen."""
 
     neighbour_penalty: float = _field(
@@ -127,7 +115,7 @@ class PositionConfig(_Section):
     )
 
 
-class LayoutConfig(_Section):
+class LayoutConfig(FrozenModel):
     """Which places get towns: budgets, balance, spacing."""
 
     n_towns: int = _field(
@@ -153,11 +141,19 @@ class LayoutConfig(_Section):
     )
     balance_share: float = _field(
         0.3,
-        "Minimum share of towns in less-developed counties (province) or the urban-rural "
-        "fringe (county).",
+        "Minimum share of the province's towns in the less-developed counties (province scale "
+        "only; the county scale has county_fringe_share).",
         ge=0.0,
         le=1.0,
         source="policy choice; see the balance frontier",
+    )
+    county_fringe_share: float = _field(
+        0.3,
+        "Minimum share of a focus county's towns placed on urban-rural fringe sites (site "
+        "scale); relaxed with a warning where the county's sites cannot meet it.",
+        ge=0.0,
+        le=1.0,
+        source="浙特镇办〔2015〕9号: towns in principle on the urban-rural fringe — BRIEF §4.1",
     )
     max_towns_per_county: int = _field(
         2, "Cap on towns in one county (each with a different industry).", ge=1, le=5
@@ -176,8 +172,13 @@ class LayoutConfig(_Section):
     min_spacing_km: float = _field(
         5.0, "Minimum distance between two towns' centres at county scale.", unit="km", ge=0.0
     )
-    towns_per_focus_county: int = _field(
-        3, "Sites chosen in each focus county at site scale.", ge=1, le=20
+    min_towns_per_focus_county: int = _field(
+        0,
+        "The province layout gives every focus county at least this many towns (0: the focus "
+        "counties get what the province chooses; the county stage sites and designs exactly "
+        "those towns).",
+        ge=0,
+        le=5,
     )
     coverage_minutes: float = _field(
         30.0, "A village is served by a town within this travel time.", unit="min", gt=0.0
@@ -185,7 +186,7 @@ class LayoutConfig(_Section):
     time_limit_s: float = _field(60.0, "Solver time limit per problem.", unit="s", gt=0.0)
 
 
-class SimulateConfig(_Section):
+class SimulateConfig(FrozenModel):
     """The yearly model."""
 
     start_year: int = _field(2020, "First simulated year (census base).", ge=2010, le=2030)
@@ -195,8 +196,6 @@ class SimulateConfig(_Section):
 
 class Scenario(FrozenModel):
     """A complete, validated xiaozhen scenario."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = _field("zhejiang-default", "Scenario name, used in reports.")
     seed: int = _field(20150101, "Seed of the one random generator every stage draws from.", ge=0)
@@ -224,23 +223,6 @@ class Scenario(FrozenModel):
         """SHA-256 of the canonical JSON of the scenario (identifies a scenario in sweeps)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _suggest(key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] = Scenario
-    for part in loc[:-1]:
-        field = model.model_fields.get(str(part))
-        if field is None or not (
-            isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
-        ):
-            return []
-        model = field.annotation
-    return list(model.model_fields)
 
 
 def _county_problems(data: dict[str, Any]) -> list[str]:
@@ -271,14 +253,7 @@ def scenario_problems(data: dict[str, Any]) -> tuple[Scenario | None, list[str]]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                problems.append(f"{where}: unknown key{_suggest(str(loc[-1]), _allowed_keys(loc))}")
-            else:
-                received = err.get("input")
-                problems.append(f"{where}: {err['msg']} (received {received!r})")
+        problems += validation_problems(exc, Scenario)
     if problems:
         scenario = None
     return scenario, problems

@@ -196,6 +196,9 @@ def layout_rules(scenario: Scenario) -> ProvinceLayoutRules:
         time_limit_s=cfg.time_limit_s,
         start_year=scenario.simulate.start_year,
         less_developed=scenario.region.less_developed,
+        county_min=tuple(
+            (c, cfg.min_towns_per_focus_county) for c in scenario.region.focus_counties
+        ),
     )
 
 
@@ -247,7 +250,7 @@ def siting_rules(scenario: Scenario) -> SitingRules:
         neighbour_penalty=scenario.position.neighbour_penalty,
         coverage_radius_m=cfg.coverage_minutes / 60.0 * COVERAGE_SPEED_KMH * 1000.0,
         min_spacing_m=cfg.min_spacing_km * 1000.0,
-        fringe_share=float(getattr(cfg, "county_fringe_share", cfg.balance_share)),
+        fringe_share=cfg.county_fringe_share,
         time_limit_s=cfg.time_limit_s,
     )
 
