@@ -12,6 +12,8 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import xiaozhen.layout._planning as pl
+import xiaozhen.layout._planning_bound as pb
 from xiaozhen.errors import ConfigError, InfeasibleError, InputDataError
 from xiaozhen.layout import (
     LocationProblem,
@@ -27,9 +29,9 @@ from xiaozhen.layout import (
     solve_pmedian,
 )
 from xiaozhen.layout._check import planning_violations
-from xiaozhen.layout._planning import _build_milp, greedy_planning
 from xiaozhen.layout._planning_bound import _bound_with_each, lagrangian_planning_bound
-from xiaozhen.layout._planning_search import interchange_planning
+from xiaozhen.layout._planning_model import build_planning_milp
+from xiaozhen.layout._planning_search import greedy_planning, interchange_planning
 
 
 def hand_problem(**kw: object) -> PlanningProblem:
@@ -520,13 +522,11 @@ def test_lagrangian_bound_converges_to_the_lp_bound(
 ) -> None:
     """L(mu) >= LP bound of the model without spacing for every mu; the column generation,
     started from 10 of the 60 candidates, prices in the rest it needs and reaches the LP bound."""
-    import xiaozhen.layout._planning_bound as pb
-
     monkeypatch.setattr(pb, "COLUMNS", 10)
     monkeypatch.setattr(pb, "COLUMNS_ADDED", 5)
     problem = _medium(seed)
     no_spacing = dataclasses.replace(problem, min_spacing_m=0.0)
-    lp = _build_milp(no_spacing).solve(time_limit=60.0, relax=True)
+    lp = build_planning_milp(no_spacing).solve(time_limit=60.0, relax=True)
     assert lp.status == "optimal"
     start = greedy_planning(problem)
     assert start is not None
@@ -566,8 +566,6 @@ def test_kernel_search_proves_what_it_claims(
     """With the thresholds lowered, the medium instances take the large-model path: Lagrangian
     bound, an improving core, then one MILP over the candidates the bound cannot rule out. Its
     bound must hold against the exact optimum and its claimed gap must be true."""
-    import xiaozhen.layout._planning as pl
-
     problem = _medium(seed)
     exact = solve_planning(problem, method="milp", time_limit=60.0)
     assert exact.status == "optimal"
@@ -592,8 +590,6 @@ def test_kernel_search_then_the_full_milp(
 ) -> None:
     """Too many candidates survive the Lagrangian test: after the improving core (and, when the
     widest set is larger than the core, a MILP over it) the full MILP finishes the proof."""
-    import xiaozhen.layout._planning as pl
-
     problem = _medium(6)
     exact = solve_planning(problem, method="milp", time_limit=60.0)
     monkeypatch.setattr(pl, "LAGRANGIAN_ABOVE_NNZ", 0)
@@ -619,7 +615,7 @@ def test_greedy_variants_never_worse_than_the_classical_weight() -> None:
 def test_milp_stops_at_an_objective_target_with_a_true_bound() -> None:
     """HiGHS's objective target ends the solve early; the status says so and the bound holds."""
     problem = _medium(7)
-    model = _build_milp(problem)
+    model = build_planning_milp(problem)
     exact = model.solve(time_limit=60.0)
     assert exact.status == "optimal"
     early = model.solve(time_limit=60.0, target=0.9 * exact.objective)
@@ -633,8 +629,6 @@ def test_milp_stops_at_an_objective_target_with_a_true_bound() -> None:
 def test_rural_balance_on_a_large_model(monkeypatch: pytest.MonkeyPatch, share: float) -> None:
     """A balance on covered rural residents: the greedy finds a plan that keeps it, the bound
     (computed without that balance) and the kernel search still hold against the exact optimum."""
-    import xiaozhen.layout._planning as pl
-
     rng = np.random.default_rng(5)
     base = _medium(10)
     assert base.demand_weight is not None

@@ -31,12 +31,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from xiaozhen._highs import INF
+from xiaozhen._highs import solve_milp as solve_highs
 from xiaozhen.design._model import N_USES, DesignProblem
 from xiaozhen.design._rules import SENSITIVE_USES, SERVICE_USES, Use
 
@@ -94,7 +95,7 @@ def solve_milp(
     t0 = time.perf_counter()
     rules, prog, n = problem.rules, problem.program, problem.n
     w = rules.weights
-    inf = highspy.kHighsInf
+    inf = INF
     allowed = problem.allowed
     xid = np.full((n, N_USES), -1, dtype=np.int64)
     cu = np.argwhere(allowed)
@@ -217,53 +218,37 @@ def solve_milp(
         shape=(rows.m, ncol),
     )
     a.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_ = ncol
-    lp.num_row_ = rows.m
-    lp.col_cost_ = np.concatenate(cost)
-    lp.col_lower_ = np.concatenate(lower)
-    lp.col_upper_ = np.concatenate(upper)
-    lp.row_lower_ = np.concatenate(rows.lo)
-    lp.row_upper_ = np.concatenate(rows.hi)
-    lp.offset_ = float(w.compact_per_edge * problem.edges.shape[0])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
+    integer = None
     if not relax:
-        integ = np.full(ncol, highspy.HighsVarType.kContinuous)
-        integ[:nx] = highspy.HighsVarType.kInteger
-        lp.integrality_ = list(integ)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", float(time_limit_s or rules.time_limit_s))
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    h.passModel(lp)
+        integer = np.zeros(ncol, dtype=bool)
+        integer[:nx] = True
     build_s = time.perf_counter() - t0
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
+    out = solve_highs(
+        np.concatenate(cost),
+        a,
+        np.concatenate(rows.lo),
+        np.concatenate(rows.hi),
+        np.concatenate(lower),
+        np.concatenate(upper),
+        integer,
+        offset=float(w.compact_per_edge * problem.edges.shape[0]),
+        time_limit=float(time_limit_s or rules.time_limit_s),
+        mip_rel_gap=1e-6,
+        mip_abs_gap=None,
+        threads=1,
+        random_seed=0,
+    )
     seconds = time.perf_counter() - t0
-    name = h.modelStatusToString(status)
-    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    name = out.highs_status
     uses: npt.NDArray[np.int64] | None = None
-    objective = float("nan")
-    bound = float("nan")
-    gap = float("nan")
-    if has_sol:
-        sol = np.asarray(h.getSolution().col_value)
-        objective = float(info.objective_function_value)
-        if relax:
-            bound = objective
-        else:
-            xv = sol[:nx]
-            chosen = xv > 0.5
+    objective, bound, gap = out.objective, float("nan"), float("nan")
+    if out.x is not None:
+        bound = out.bound
+        if not relax:
+            chosen = out.x[:nx] > 0.5
             uses = np.full(n, -1, dtype=np.int64)
             uses[cu[chosen, 0]] = cu[chosen, 1]
-            bound = float(info.mip_dual_bound)
-            gap = float(info.mip_gap)
+            gap = out.gap
     logger.info(
         "design MILP%s: %d vars, %d rows (built in %.2f s), status %s, objective %.3f, bound %.3f, "
         "%.2f s",
@@ -329,34 +314,30 @@ def relaxation_bound(problem: DesignProblem) -> tuple[float, str]:
         green,
         1.0,
         float(prog.green_min),
-        highspy.kHighsInf,
+        INF,
         1,
     )
     a = sparse.csc_matrix(
         (np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))),
         shape=(rows.m, nx),
     )
-    lp = highspy.HighsLp()
-    lp.num_col_ = nx
-    lp.num_row_ = rows.m
-    lp.col_cost_ = problem.cost[cu[:, 0], cu[:, 1]]
     lo = np.zeros(nx)
     fixed = problem.fixed >= 0
     lo[xid[np.flatnonzero(fixed), problem.fixed[fixed]]] = 1.0
-    lp.col_lower_ = lo
-    lp.col_upper_ = np.ones(nx)
-    lp.row_lower_ = np.concatenate(rows.lo)
-    lp.row_upper_ = np.concatenate(rows.hi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    h.run()
-    linear = float(h.getInfo().objective_function_value)
+    lp = solve_highs(
+        problem.cost[cu[:, 0], cu[:, 1]],
+        a,
+        np.concatenate(rows.lo),
+        np.concatenate(rows.hi),
+        lo,
+        np.ones(nx),
+        None,
+        time_limit=INF,
+        mip_rel_gap=None,
+        mip_abs_gap=None,
+        threads=1,
+    )
+    linear = lp.objective
     # site outer perimeter in cell sides
     site = problem.site.in_site
     padded = np.pad(site, 1)

@@ -14,7 +14,8 @@ from xiaozhen.layout._check import SolutionCheck, check_solution
 from xiaozhen.layout._classic import solve_lscp, solve_mclp, solve_pcenter, solve_pmedian
 from xiaozhen.layout._frontier import LayoutPlan, balance_frontier, layout_from_candidates
 from xiaozhen.layout._orlib import OrlibInstance, read_orlib, read_orlib_optima
-from xiaozhen.layout._planning import evaluate_planning, precheck_planning, solve_planning
+from xiaozhen.layout._planning import solve_planning
+from xiaozhen.layout._planning_model import evaluate_planning, precheck_planning
 from xiaozhen.layout._problem import LocationProblem, PlanningProblem
 from xiaozhen.layout._result import LayoutResult
 

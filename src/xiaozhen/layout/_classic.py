@@ -17,14 +17,15 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from xiaozhen._highs import solve_milp
 from xiaozhen.errors import ConfigError, InfeasibleError
-from xiaozhen.layout._highs import solve_milp
 from xiaozhen.layout._planning import solve_planning
 from xiaozhen.layout._pmedian import solve_pmedian_exact
 from xiaozhen.layout._problem import LocationProblem, PlanningProblem
@@ -157,8 +158,6 @@ def solve_mclp(
         "covered_count": float(covered.sum()),
         "covered_share": float(covered.mean()),
     }
-    from dataclasses import replace
-
     return replace(res, model="mclp", info=info)
 
 

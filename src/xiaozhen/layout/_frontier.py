@@ -14,7 +14,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from xiaozhen.errors import InfeasibleError, InputDataError
-from xiaozhen.layout._planning import PlanningMethod, evaluate_planning, solve_planning
+from xiaozhen.layout._planning import PlanningMethod, solve_planning
+from xiaozhen.layout._planning_model import evaluate_planning
 from xiaozhen.layout._problem import BalanceOn, LocationProblem, PlanningProblem
 from xiaozhen.layout._result import LayoutResult
 

@@ -33,12 +33,12 @@ import logging
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from xiaozhen.layout._highs import _new_highs, pass_model
+from xiaozhen._highs import new_highs, pass_model, run_highs, set_costs
+from xiaozhen.layout._planning_model import build_planning_milp
 from xiaozhen.layout._problem import PlanningProblem, aggregate_demand
 
 logger = logging.getLogger(__name__)
@@ -108,8 +108,6 @@ class _Relaxation:
     re-solved from its basis when only :math:`v` changes."""
 
     def __init__(self, problem: PlanningProblem) -> None:
-        from xiaozhen.layout._planning import _build_milp
-
         assert problem.benefit is not None
         agg, w, _ = problem.aggregated_demand
         self.benefit = problem.benefit
@@ -119,11 +117,10 @@ class _Relaxation:
         inner = dataclasses.replace(
             problem, coverage=None, demand_weight=None, rural_weight=None, min_spacing_m=0.0
         )
-        self.model = _build_milp(inner)
+        self.model = build_planning_milp(inner)
         self.m = problem.n_candidates
-        self.cols = np.arange(self.m, dtype=np.int32)
         mdl = self.model
-        self.h = _new_highs()
+        self.h = new_highs()
         pass_model(
             self.h,
             problem.benefit,
@@ -144,21 +141,12 @@ class _Relaxation:
     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
         """Optimal value, solution and row duals of the inner LP for objective ``value``; ``None``
         if HiGHS fails."""
-        h = self.h
-        h.changeColsCost(int(self.m), self.cols, np.ascontiguousarray(value, dtype=np.float64))
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            h.clearSolver()  # a warm start can end in "unknown": solve once more from scratch
-            h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            logger.info("Lagrangian bound: inner LP %s", h.modelStatusToString(h.getModelStatus()))
+        set_costs(self.h, value)
+        out = run_highs(self.h, mip=False, duals=True, retry_from_scratch=True)
+        if out.status != "optimal" or out.x is None or out.row_dual is None:
+            logger.info("Lagrangian bound: inner LP %s", out.highs_status)
             return None
-        sol = h.getSolution()
-        return (
-            float(h.getInfo().objective_function_value),
-            np.asarray(sol.col_value, dtype=np.float64),
-            np.asarray(sol.row_dual, dtype=np.float64),
-        )
+        return out.objective, out.x, out.row_dual
 
     def evaluate(
         self, mu: NDArray[np.float64]
@@ -305,8 +293,7 @@ def _column_generation(
             ],
             format="csc",
         )
-        h = _new_highs()
-        h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+        h = new_highs(time_limit=max(0.05, deadline - time.perf_counter()))
         pass_model(
             h,
             np.concatenate([benefit[cols], sw]),
@@ -317,12 +304,11 @@ def _column_generation(
             np.concatenate([side.col_hi[cols], np.ones(n)]),
             maximize=True,
         )
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        out = run_highs(h, mip=False, duals=True)
+        if out.status != "optimal" or out.x is None or out.row_dual is None:
             break
-        sol = h.getSolution()
-        dual = np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:n])
-        support = cols[np.asarray(sol.col_value, dtype=np.float64)[:k] > 1e-9]
+        dual = np.abs(out.row_dual[:n])
+        support = cols[out.x[:k] > 1e-9]
         # a merged row's dual shared out by weight; demand no chosen column covers keeps mu = w
         at = np.maximum(mapping, 0)
         share = np.where(mapping >= 0, w / np.maximum(sw[at], 1e-300), 0.0)

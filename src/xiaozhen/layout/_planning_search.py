@@ -1,8 +1,9 @@
-r"""Interchange local search for the planning model: improve a feasible set by swaps and additions.
+r"""Heuristics for the planning model: a greedy construction, then an interchange local search.
 
-From a feasible set :math:`S` (the greedy), each pass evaluates every move at once and makes the
-best improving one (best-improvement vertex substitution, Teitz & Bart 1968, extended to the
-side constraints):
+:func:`greedy_planning` builds a feasible set by benefit per resource used (one run per resource
+weight); :func:`interchange_planning` improves it by swaps and additions. From a feasible set
+:math:`S`, each pass evaluates every move at once and makes the best improving one
+(best-improvement vertex substitution, Teitz & Bart 1968, extended to the side constraints):
 
 * **add** :math:`j`: gain :math:`\alpha \sum_{i \in N_j, c_i = 0} w_i + b_j` (``c_i``: open towns
   covering demand point ``i``), one sparse product for all ``j``;
@@ -16,13 +17,120 @@ rural population is not tracked move by move, so problems with it are returned u
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from xiaozhen.layout._check import planning_violations
+from xiaozhen.layout._planning_model import count_limits, spacing_pairs
 from xiaozhen.layout._problem import PlanningProblem
+
+
+def greedy_planning(
+    problem: PlanningProblem, resource_weight: float = 1.0
+) -> NDArray[np.int64] | None:
+    """Greedy benefit-per-resource heuristic honouring every constraint; ``None`` if it gets stuck.
+
+    Each step adds the feasible candidate with the largest marginal objective divided by
+    ``1 + k (c_j / B + l_j / L)`` with ``k = resource_weight`` (``k`` large: the ratio greedy for
+    covering with knapsack constraints, Khuller, Moss & Naor 1999; ``k = 0``: the plain greedy).
+    Candidates that would break spacing, a maximum, the budget, the land quota or the fringe share
+    (of towns, or of covered rural residents) are skipped; while a group minimum or the balance
+    share of towns is unmet, only candidates that reduce the deficit are eligible.
+    """
+    m = problem.n_candidates
+    assert problem.benefit is not None
+    assert problem.investment is not None
+    assert problem.fringe is not None
+    fixed = problem.fixed_mask
+    fr = problem.fringe
+    invest = problem.investment_needed
+    land = problem.land_needed
+    lo, hi = count_limits(problem)
+    s = problem.balance_share if problem.balance_on == "towns" else 0.0
+    pairs = spacing_pairs(problem)
+    conflict = sp.csr_array(
+        (np.ones(2 * len(pairs)), (pairs.reshape(-1), pairs[:, ::-1].reshape(-1))), shape=(m, m)
+    )
+    chosen = fixed.copy()
+    cov = problem.coverage
+    w = problem.demand_weight
+    covered = (
+        np.asarray(cov @ chosen.astype(np.float64)) > 0 if cov is not None else np.zeros(0, bool)
+    )
+    covered_f = (
+        np.asarray(cov @ (chosen & fr).astype(np.float64)) > 0
+        if cov is not None
+        else np.zeros(0, bool)
+    )
+    rural_balance = problem.balance_on == "rural_population" and cov is not None
+    s_rural = problem.balance_share if rural_balance else 0.0
+    rural = problem.rural_weight if problem.rural_weight is not None else np.zeros(0)
+    groups = problem.group
+    budget = problem.budget if problem.budget is not None else np.inf
+    lquota = problem.land_quota if problem.land_quota is not None else np.inf
+    used_c, used_l = 0.0, 0.0
+    use = np.zeros(m)
+    if np.isfinite(budget) and budget > 0:
+        use += invest / budget
+    if np.isfinite(lquota) and lquota > 0:
+        use += land / lquota
+    scale = 1.0 + resource_weight * use
+    for _ in range(m):
+        n_now = int(chosen.sum())
+        if n_now >= hi:
+            break
+        blocked = np.asarray(conflict @ chosen.astype(np.float64)) > 0
+        ok = ~chosen & ~blocked & (used_c + invest <= budget) & (used_l + land <= lquota)
+        if groups is not None:
+            for lab, gmax in problem.group_max.items():
+                if int((chosen & (groups == lab)).sum()) >= gmax:
+                    ok &= groups != lab
+        n_f = int((chosen & fr).sum())
+        # a non-fringe town is allowed only if the fringe share stays >= s
+        if s > 0:
+            ok &= fr | (n_f >= s * (n_now + 1) - 1e-9)
+        need = np.zeros(m, dtype=bool)
+        if groups is not None:
+            for lab, gmin in problem.group_min.items():
+                if int((chosen & (groups == lab)).sum()) < gmin:
+                    need |= groups == lab
+        if s > 0 and n_f < math.ceil(s * lo - 1e-9):
+            need = (need & fr) if (need & fr & ok).any() else (need | fr)
+        if s_rural > 0:
+            # a fringe town never lowers the fringe share of covered rural residents (what it
+            # newly covers it also fringe-covers); any other town must keep the share >= s
+            assert cov is not None
+            r_cov, r_fringe = float(rural[covered].sum()), float(rural[covered_f].sum())
+            new_rural = np.asarray(cov.T @ (rural * ~covered))
+            ok &= fr | (r_fringe >= s_rural * (r_cov + new_rural) - 1e-9 * max(1.0, r_cov))
+        if need.any():
+            ok &= need
+        elif n_now >= lo:
+            pass
+        gain = problem.benefit.copy()
+        if cov is not None:
+            assert w is not None
+            gain += problem.coverage_value * np.asarray(cov.T @ (w * ~covered))
+        if not ok.any():
+            break
+        score = np.where(ok, gain / scale, -np.inf)
+        j = int(np.argmax(score))
+        if n_now >= lo and not need.any() and gain[j] <= 0:
+            break
+        chosen[j] = True
+        used_c += invest[j]
+        used_l += land[j]
+        if cov is not None:
+            col = np.asarray(cov[:, [j]].toarray()).reshape(-1) > 0
+            covered |= col
+            if fr[j]:
+                covered_f |= col
+    sel = np.flatnonzero(chosen).astype(np.int64)
+    return None if planning_violations(problem, sel) else sel
 
 
 def interchange_planning(
@@ -50,8 +158,6 @@ def interchange_planning(
     numpy.ndarray
         The improved set (sorted); never worse than ``selected``, feasible if it was.
     """
-    from xiaozhen.layout._planning import count_limits, spacing_pairs
-
     sel = np.sort(np.asarray(selected, dtype=np.int64))
     rural_balance = problem.balance_on == "rural_population" and problem.balance_share > 0
     if problem.coverage is None or rural_balance:
@@ -73,8 +179,8 @@ def interchange_planning(
         (np.ones(2 * len(pairs)), (pairs.reshape(-1), pairs[:, ::-1].reshape(-1))), shape=(m, m)
     )
     fixed = problem.fixed_mask
-    invest = np.where(fixed, 0.0, problem.investment)
-    land = np.where(fixed, 0.0, problem.net_land)
+    invest = problem.investment_needed
+    land = problem.land_needed
     budget = np.inf if problem.budget is None else problem.budget * (1 + 1e-12)
     quota = np.inf if problem.land_quota is None else problem.land_quota * (1 + 1e-12)
     fringe = problem.fringe

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from xiaozhen.layout._highs import solve_milp
+from xiaozhen._highs import solve_milp
 from xiaozhen.layout._lagrangian_node import prune_level
 from xiaozhen.layout._pmedian_bb import branch_and_bound_pmedian
 from xiaozhen.layout._result import Method

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -304,6 +304,18 @@ class PlanningProblem:
         assert self.idle_land is not None
         return np.maximum(self.land - self.idle_land, 0.0)
 
+    @property
+    def investment_needed(self) -> NDArray[np.float64]:
+        """Capital each candidate needs (yuan): its investment, zero for a fixed (existing) town,
+        whose cost is sunk."""
+        assert self.investment is not None
+        return np.where(self.fixed_mask, 0.0, self.investment)
+
+    @property
+    def land_needed(self) -> NDArray[np.float64]:
+        """New land each candidate needs net of reused idle land (km²), zero for a fixed town."""
+        return np.where(self.fixed_mask, 0.0, self.net_land)
+
     @cached_property
     def aggregated_demand(
         self,
@@ -326,8 +338,6 @@ class PlanningProblem:
 
     def with_balance(self, share: float) -> PlanningProblem:
         """A copy with another balance share."""
-        from dataclasses import replace
-
         return replace(self, balance_share=float(share))
 
 
