@@ -18,6 +18,13 @@ from xiaozhen.layout._planning import solve_planning
 from xiaozhen.layout._planning_model import evaluate_planning, precheck_planning
 from xiaozhen.layout._problem import LocationProblem, PlanningProblem
 from xiaozhen.layout._result import LayoutResult
+from xiaozhen.layout.province import (
+    ProvinceLayout,
+    ProvinceLayoutRules,
+    layout_province,
+    programme_towns,
+    province_candidates,
+)
 
 __all__ = [
     "LayoutPlan",
@@ -25,12 +32,17 @@ __all__ = [
     "LocationProblem",
     "OrlibInstance",
     "PlanningProblem",
+    "ProvinceLayout",
+    "ProvinceLayoutRules",
     "SolutionCheck",
     "balance_frontier",
     "check_solution",
     "evaluate_planning",
     "layout_from_candidates",
+    "layout_province",
     "precheck_planning",
+    "programme_towns",
+    "province_candidates",
     "read_orlib",
     "read_orlib_optima",
     "solve_lscp",
