@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from xiaozhen.assess import coupling_coordination
 from xiaozhen.simulate.model import CORE, RURAL, TOWN, SimulationResult
+from xiaozhen.simulate.parameters import industry_profile
 
 __all__ = [
     "GRADES",
@@ -220,8 +221,6 @@ def assessment_grades(score: F, assessed: NDArray[np.bool_]) -> NDArray[np.int8]
 def _town_arrays(r: SimulationResult) -> dict[str, F]:
     t = r.town
     towns = r.zones.towns
-    from xiaozhen.simulate.parameters import industry_profile
-
     target = np.array([industry_profile(str(k))["target"] for k in towns["industry"]])
     ld = r.zones.less_developed[r.zones.town_county]
     period = np.where(ld, 5, 3)

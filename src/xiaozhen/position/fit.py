@@ -33,8 +33,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from xiaozhen._io import write_text_atomic
 from xiaozhen.errors import ConfigError, InputDataError
 from xiaozhen.industries import INDUSTRY_KEYS
+from xiaozhen.region.crs import require_projected_metres
 
 __all__ = [
     "DRIVER_DESCRIPTIONS",
@@ -434,8 +436,6 @@ def position_sites(
     (:data:`SITE_LEVEL_DRIVERS`) are ranked among the sites. Sites must be in a projected CRS in
     metres.
     """
-    from xiaozhen.region.crs import require_projected_metres
-
     require_projected_metres(sites.crs, parameter="sites")
     drivers = site_drivers(sites, counties)
     county_q = county_drivers(counties).rank(pct=True, method="average")
@@ -454,8 +454,6 @@ def position_sites(
 
 def write_positioning(result: PositioningResult, path: str | Path) -> Path:
     """Write ``positioning.csv`` (one row per unit, index as the first column) atomically."""
-    from xiaozhen._io import write_text_atomic
-
     frame = result.table.copy()
     frame.index = frame.index.astype(str)
     label = str(frame.index.name) if frame.index.name is not None else "unit"

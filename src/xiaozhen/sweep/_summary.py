@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from xiaozhen._io import write_text_atomic
+from xiaozhen.plan import DATA_SOURCES
+from xiaozhen.runs import package_versions
 from xiaozhen.sweep._spec import SweepScenarios, SweepSpec, salib_problem, sweep_scenarios
 from xiaozhen.sweep._store import ResultStore
 from xiaozhen.sweep._task import TASK_SECONDS
@@ -412,9 +414,6 @@ def write_sweep_report(spec: SweepSpec, out: str | Path) -> SweepSummary:
             tables=tuple(tables),
         )
     )
-    from xiaozhen.plan import DATA_SOURCES
-    from xiaozhen.runs import package_versions
-
     manifest = {
         "sweep": spec.name,
         "seed": spec.base.seed,
