@@ -173,7 +173,10 @@ def _county(value: str) -> tuple[str | None, str]:
         return by_name[text], ""
     if _short(text) in short:
         return short[_short(text)], ""
-    close = difflib.get_close_matches(text, list(by_name), n=1, cutoff=0.5)
+    close = sorted(
+        difflib.get_close_matches(text, list(by_name), n=5, cutoff=0.5),
+        key=lambda name: (name[:1] != text[:1], -difflib.SequenceMatcher(None, text, name).ratio()),
+    )
     hint = f" (did you mean {close[0]}, {by_name[close[0]]}?)" if close else ""
     return None, (
         f"unknown county {value!r}{hint}: use the adcode or name of one of today's 90 "
@@ -285,12 +288,12 @@ def _town_consistency(frame: pd.DataFrame, problems: _Problems) -> None:
         values = frame[column]
         first = values.groupby(frame["town_id"]).transform("first")
         first_row = frame["row"].groupby(frame["town_id"]).transform("first")
-        differs = (values != first) & ~(values.isna() & first.isna())
+        differs = (values != first) & values.notna() & first.notna()  # blanks are flagged already
         problems.add(
             differs,
             pd.Series(
                 [
-                    f"{column} {v!r} differs from {f!r} on row {r} (a town's name, county, "
+                    f"{column} {v!r} differs from {f!r} on row {r:.0f} (a town's name, county, "
                     "industry, areas and creation year are the same on all its rows)"
                     for v, f, r in zip(values, first, first_row, strict=True)
                 ],
@@ -311,12 +314,12 @@ def _duplicates(frame: pd.DataFrame, problems: _Problems) -> None:
     for tier, t0, r0, year in zip(frame["tier"], first_tier, first_row, frame["year"], strict=True):
         if tier != t0:
             messages.append(
-                f"the town is in two tiers in {year:.0f}: {t0} on row {r0} and {tier} here; a "
+                f"the town is in two tiers in {year:.0f}: {t0} on row {r0:.0f} and {tier} here; a "
                 "town holds one tier a year — keep the row of the tier it held"
             )
         else:
             messages.append(
-                f"the town has a second row for {year:.0f} (first on row {r0}); keep one"
+                f"the town has a second row for {year:.0f} (first on row {r0:.0f}); keep one"
             )
     problems.add(dup, pd.Series(messages, index=frame.index))
 
