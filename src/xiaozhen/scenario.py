@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, JsonValue, ValidationError, field_validat
 from xiaozhen._model import FrozenModel, validation_problems
 from xiaozhen.design import DesignRules
 from xiaozhen.errors import ConfigError
+from xiaozhen.layout import FRONTIER_SHARES
 from xiaozhen.simulate.parameters import PolicyPackage
 
 __all__ = [
@@ -159,7 +160,7 @@ class LayoutConfig(FrozenModel):
         2, "Cap on towns in one county (each with a different industry).", ge=1, le=5
     )
     frontier_shares: tuple[float, ...] = _field(
-        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
+        FRONTIER_SHARES,
         "Balance shares at which the price-of-balance frontier is computed.",
     )
     min_free_land_km2: float = _field(

@@ -143,12 +143,11 @@ def towns(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
 ) -> None:
     """Choose towns among candidates under budget, land quota, balance and spacing (from files)."""
-    import numpy as np
     import pandas as pd
 
     from xiaozhen._io import write_json_atomic, write_text_atomic
     from xiaozhen.errors import ConfigError, RunFolderError
-    from xiaozhen.layout import check_solution, layout_from_candidates
+    from xiaozhen.layout import FRONTIER_SHARES, check_solution, layout_from_candidates
 
     if out.exists() and not force:
         raise RunFolderError(f"--out: {str(out)!r} exists; pass --force to replace its files")
@@ -200,7 +199,7 @@ def towns(
         "n_towns": n_towns,
         "min_spacing_m": min_spacing_km * 1000.0,
         "county_max": county_max,
-        "frontier_shares": tuple(np.round(np.linspace(0, 1, 11), 2)) if frontier else None,
+        "frontier_shares": FRONTIER_SHARES if frontier else None,
         "time_limit": time_limit,
         "gap": gap,
     }

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from xiaozhen.layout._check import SolutionCheck, check_solution
 from xiaozhen.layout._classic import solve_lscp, solve_mclp, solve_pcenter, solve_pmedian
-from xiaozhen.layout._frontier import LayoutPlan, balance_frontier, layout_from_candidates
+from xiaozhen.layout._frontier import (
+    FRONTIER_SHARES,
+    LayoutPlan,
+    balance_frontier,
+    layout_from_candidates,
+)
 from xiaozhen.layout._orlib import OrlibInstance, read_orlib, read_orlib_optima
 from xiaozhen.layout._planning import solve_planning
 from xiaozhen.layout._planning_model import evaluate_planning, precheck_planning
@@ -27,6 +32,7 @@ from xiaozhen.layout.province import (
 )
 
 __all__ = [
+    "FRONTIER_SHARES",
     "LayoutPlan",
     "LayoutResult",
     "LocationProblem",

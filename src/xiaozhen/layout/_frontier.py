@@ -21,6 +21,10 @@ from xiaozhen.layout._result import LayoutResult
 
 logger = logging.getLogger(__name__)
 
+#: The one default grid of balance shares for the price-of-balance frontier: 0, 0.1, …, 1
+#: (scenario key ``layout.frontier_shares``, ``xiaozhen layout towns --frontier``).
+FRONTIER_SHARES: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(11))
+
 FRONTIER_COLUMNS = [
     "balance_share",
     "status",
@@ -61,7 +65,7 @@ def balance_frontier(
     problem
         The planning problem (its own ``balance_share`` is ignored).
     shares
-        Shares in [0, 1]; default ``0, 0.1, ..., 1``.
+        Shares in [0, 1]; default :data:`FRONTIER_SHARES`.
     method, time_limit, gap
         Passed to :func:`solve_planning` for each point.
 
@@ -70,7 +74,7 @@ def balance_frontier(
     pandas.DataFrame
         One row per share, columns :data:`FRONTIER_COLUMNS`.
     """
-    grid = np.linspace(0.0, 1.0, 11) if shares is None else np.asarray(shares, dtype=np.float64)
+    grid = np.asarray(FRONTIER_SHARES if shares is None else shares, dtype=np.float64)
     rows: list[dict[str, Any]] = []
     base: float | None = None
     for s in grid:
@@ -155,7 +159,7 @@ def layout_from_candidates(
     county_max: Mapping[Any, int] | None = None,
     fixed: Sequence[Any] = (),
     columns: Mapping[str, str] | None = None,
-    frontier_shares: Sequence[float] | None = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+    frontier_shares: Sequence[float] | None = FRONTIER_SHARES,
     method: PlanningMethod = "auto",
     time_limit: float = 60.0,
     gap: float = 0.0,
