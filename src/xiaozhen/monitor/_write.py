@@ -41,7 +41,10 @@ _RING_M = 4000.0
 
 def grade_points(grades: pd.DataFrame, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The towns of ``grades`` as points near their county seat (equal-area CRS of
-    ``counties``): one town at the seat, several on a ring of 4 km around it."""
+    ``counties``): one town at the seat, several on a ring of 4 km around it. Rows come in
+    grade order (优秀 first), so map legends list the grades best first."""
+    rank = grades["grade"].map({g: i for i, g in enumerate((*GRADES, "not_assessed"))})
+    grades = grades.iloc[np.argsort(rank.to_numpy(), kind="stable")]
     seats = counties.loc[grades["adcode"], ["seat_x", "seat_y"]].to_numpy()
     k = grades.groupby("adcode").cumcount().to_numpy()
     n = grades.groupby("adcode")["town_id"].transform("size").to_numpy()

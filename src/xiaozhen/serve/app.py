@@ -3,7 +3,9 @@
 :func:`create_app` builds the app from :class:`ServeSettings` (injected, so tests can swap the
 runs folder, the limits and the plan runner). One router per resource: ``map`` (counties and
 choropleths), ``scenario`` (schema, default, check), ``jobs`` (run a scenario in the background,
-progress), ``runs`` (finished runs: details, charts, map layers, report, downloads, comparison).
+progress), ``runs`` (finished runs: details, charts, map layers, report, downloads, comparison),
+``monitor`` (the programme office: grade a portfolio, the example or a run's towns;
+:mod:`xiaozhen.serve._monitor`).
 Every error is JSON ``{"detail": ..., "problems": [...]}`` — never a stack trace.
 """
 
@@ -36,6 +38,7 @@ from xiaozhen.scenario import Scenario, scenario_problems
 from xiaozhen.serve import _results
 from xiaozhen.serve._catalogue import RUN_ID_PATTERN, Catalogue, RunRecord, valid_run_id
 from xiaozhen.serve._jobs import JobLimitError, Jobs, Runner
+from xiaozhen.serve._monitor import monitor_router
 from xiaozhen.serve.models import (
     AttributeInfo,
     ChartOut,
@@ -97,6 +100,8 @@ class ServeSettings:
         Plans that may wait; beyond ``max_jobs + max_queued`` a submission gets HTTP 429.
     max_upload_bytes
         Largest scenario TOML accepted (HTTP 413 beyond).
+    max_portfolio_bytes
+        Largest portfolio CSV / XLSX accepted by the programme office page (HTTP 413 beyond).
     runner
         Function running a plan (default :func:`xiaozhen.plan.run_plan`); tests inject a fast one.
     stage_names
@@ -107,6 +112,7 @@ class ServeSettings:
     max_jobs: int = 1
     max_queued: int = 8
     max_upload_bytes: int = 256 * 1024
+    max_portfolio_bytes: int = 2 * 1024 * 1024
     runner: Runner | None = None
     stage_names: tuple[str, ...] | None = None
 
@@ -786,7 +792,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
         logger.exception("internal error on %s %s", request.method, request.url.path)
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
-    for router in (meta_router, map_router, scenario_router, jobs_router, runs_router):
+    for router in (
+        meta_router,
+        map_router,
+        scenario_router,
+        jobs_router,
+        runs_router,
+        monitor_router,
+    ):
         app.include_router(router)
     app.mount(
         "/static/vendor/leaflet",

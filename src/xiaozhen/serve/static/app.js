@@ -1,9 +1,9 @@
 /* xiaozhen web app: region map, scenario form (from the Scenario JSON schema), jobs with progress,
- * runs, comparison. Data from the JSON API only; text is inserted with textContent. The only markup
+ * runs, comparison, the programme office (grade a portfolio). Data from the JSON API only; text is inserted with textContent. The only markup
  * inserted as HTML is the SVG of charts made by the server. */
 (function () {
   "use strict";
-  var state = { map: null, counties: null, schema: null, runs: [], job: null, countyLayerName: null };
+  var state = { map: null, counties: null, schema: null, runs: [], job: null, countyLayerName: null, monitor: null };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attrs, text) {
@@ -97,6 +97,7 @@
   }
 
   async function onFeature(spec, feature) {
+    if (state.monitor && spec.name === state.monitor.layer.name) { showTown(feature.id); return; }
     if (spec.name !== state.countyLayerName) { return; }
     try {
       var c = await api("/api/counties/" + encodeURIComponent(feature.id));
@@ -282,6 +283,10 @@
       state.runs.forEach(function (r) { sel.appendChild(el("option", { value: r.id }, r.id)); });
       if (keep) { sel.value = keep; } else if (state.runs.length > i) { sel.value = state.runs[i].id; }
     });
+    var mr = $("monitor-run"), keepRun = mr.value;
+    mr.textContent = "";
+    state.runs.forEach(function (r) { mr.appendChild(el("option", { value: r.id }, r.id)); });
+    if (keepRun) { mr.value = keepRun; }
     $("status").textContent = state.runs.length + " run(s)";
   }
 
@@ -357,6 +362,107 @@
     } catch (e) { message("Compare: " + e.message); }
   }
 
+  /* ---------------------------------------------------------------- programme office (monitor) */
+  function monitorQuery() {
+    var y = $("monitor-year").value.trim();
+    return y ? "year=" + encodeURIComponent(y) : "";
+  }
+
+  async function gradeFile() {
+    var file = $("portfolio-file").files[0];
+    if (!file) { message("Choose a portfolio CSV or XLSX file first."); return; }
+    var xlsx = /\.xlsx$/i.test(file.name);
+    var type = xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv";
+    var q = "filename=" + encodeURIComponent(file.name) + (monitorQuery() ? "&" + monitorQuery() : "");
+    try {
+      showAssessment(await api("/api/monitor/grade?" + q, { method: "POST", headers: { "Content-Type": type }, body: file }));
+    } catch (e) { message("Portfolio not graded: " + e.message); }
+  }
+
+  async function gradeExample() {
+    try { showAssessment(await api("/api/monitor/example?" + monitorQuery())); }
+    catch (e) { message("Example: " + e.message); }
+  }
+
+  async function gradeRun() {
+    var id = $("monitor-run").value;
+    if (!id) { message("No finished run to grade yet."); return; }
+    try { showAssessment(await api("/api/monitor/runs/" + encodeURIComponent(id) + "?" + monitorQuery())); }
+    catch (e) { message("Run " + id + ": " + e.message); }
+  }
+
+  function download(name, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+    return el("a", { href: url, download: name, "data-file": name }, "⤓ " + name);
+  }
+
+  function showAssessment(a) {
+    if (state.monitor) { state.map.remove(state.monitor.layer.name); }
+    state.monitor = a;
+    a.layer.visible = true;
+    state.map.add(a.layer);
+    var box = $("result");
+    box.textContent = "";
+    var sec = el("section", { id: "monitor-result", "data-year": a.year });
+    sec.appendChild(el("h2", {}, "Annual assessment " + a.year + " 年度考核 — " + a.source));
+    var simulated = a.provenance !== "reported";
+    sec.appendChild(el("p", { class: "provenance " + a.provenance, id: "monitor-provenance" }, simulated
+      ? "Indicators are SIMULATED by xiaozhen's model (marked on every row), not data reported by the towns."
+      : "Indicators as reported by the towns."));
+    var shown = a.distribution.filter(function (d) {
+      return a.distribution.some(function (o) { return o.tier === d.tier && o.towns > 0; });
+    });
+    sec.appendChild(el("h3", {}, "Grades against the 2018 assessment 与2018年比较"));
+    sec.appendChild(table(["tier", "grade", "towns", "share", "2018 towns", "2018 share"], shown.map(function (d) {
+      return [d.tier, d.grade_zh + " " + d.grade, d.towns, d.share, d.published_2018, d.published_2018_share];
+    })));
+    sec.lastChild.id = "monitor-distribution";
+    var files = el("p", { class: "files" });
+    Object.keys(a.files).forEach(function (name) { files.appendChild(download(name, a.files[name])); });
+    sec.appendChild(files);
+    sec.appendChild(el("h3", {}, "Towns 小镇 (" + a.towns.length + ") — click one for its card"));
+    var t = table(["town", "tier", "county", "industry", "score", "grade"], a.towns.map(function (c) {
+      return [c.name, c.tier, c.county, c.industry, c.score, c.grade_zh];
+    }));
+    t.id = "monitor-towns";
+    Array.prototype.slice.call(t.querySelectorAll("tr")).slice(1).forEach(function (tr, i) {
+      tr.dataset.town = a.towns[i].town_id;
+      tr.classList.add("clickable");
+      tr.onclick = function () { showTown(a.towns[i].town_id); };
+    });
+    sec.appendChild(t);
+    box.appendChild(sec);
+    var open = $("town-name");
+    $("town-card").textContent = "";
+    if (open && a.towns.some(function (c) { return c.town_id === open.dataset.town; })) { showTown(open.dataset.town); }
+    showTab("tab-monitor");
+    document.body.dataset.monitor = String(a.year);
+  }
+
+  function showTown(id) {
+    var card = (state.monitor.towns || []).filter(function (c) { return c.town_id === id; })[0];
+    var box = $("town-card");
+    box.textContent = "";
+    if (!card) { return; }
+    box.appendChild(el("h3", { id: "town-name", "data-town": id }, card.name + " · " + card.grade_zh + " (" + (card.score === null ? "–" : card.score.toFixed(1)) + ")"));
+    box.appendChild(el("p", {}, card.tier + " · " + card.county + " (" + card.adcode + ") · " + card.industry + " · year " + (card.age + 1) + " since creation"));
+    if (card.notes) { box.appendChild(el("p", { class: "hint" }, card.notes)); }
+    var b = table(["criterion", "value", "full marks at", "points", "of"], card.breakdown.map(function (r) {
+      return [r.criterion, r.value, r.target, r.points, r.max_points];
+    }));
+    b.id = "town-breakdown";
+    box.appendChild(b);
+    box.appendChild(el("h4", {}, "History 历年"));
+    var h = table(["year", "tier", "score", "grade"], card.history.map(function (r) { return [r.year, r.tier, r.score, r.grade_zh]; }));
+    h.id = "town-history";
+    box.appendChild(h);
+    box.appendChild(el("h4", {}, "Consequences 奖惩"));
+    var c = table(["", ""], Object.keys(card.consequences).map(function (k) { return [k, card.consequences[k]]; }));
+    c.id = "town-consequences";
+    box.appendChild(c);
+    showTab("tab-monitor");
+  }
+
   /* ---------------------------------------------------------------- start */
   async function start() {
     document.querySelectorAll(".tabs button").forEach(function (b) { b.onclick = function () { showTab(b.dataset.tab); }; });
@@ -365,6 +471,9 @@
     $("toml-button").onclick = submitToml;
     $("refresh-runs").onclick = loadRuns;
     $("compare-button").onclick = compare;
+    $("grade-file").onclick = gradeFile;
+    $("grade-example").onclick = gradeExample;
+    $("grade-run").onclick = gradeRun;
     try {
       var h = await api("/api/health");
       $("status").textContent = "xiaozhen " + h.version;
