@@ -156,8 +156,9 @@ def test_schedules_of_less_developed_and_relaxed_towns():
         [0.6, 1.8, 3.0]
     )
     # a classic_<x> industry takes the relaxed target too
-    tea = grade_portfolio(portfolio({**Y2015, "industry": "classic_tea"}), RULES, 2015)
-    assert _row(tea, 2015)["target_bn_yuan"] == pytest.approx(3.0)
+    for key in ("classic_tea", "classic_writing"):  # in the catalogue, and a user's classic key
+        classic = grade_portfolio(portfolio({**Y2015, "industry": key}), RULES, 2015)
+        assert _row(classic, 2015)["target_bn_yuan"] == pytest.approx(3.0)
 
 
 def _only_investment(tier="creation", provenance="reported", fai=5.0):

@@ -153,8 +153,7 @@ def test_uploaded_bytes_and_unreadable_files(tmp_path):
 
 def test_rules_defaults_cite_the_brief_and_bad_rules_are_explained(tmp_path):
     rules = AssessmentRules()
-    assert rules.relaxed_industries == ("classic", "digital", "finance", "tourism")
-    assert rules.priority_industries == ("digital", "environmental", "equipment")
+    assert (rules.target_bn_yuan, rules.target_relaxed_bn_yuan) == (5.0, 3.0)
     assert (rules.quota_reward_share, rules.quota_reward_share_priority) == (0.5, 0.6)
     assert (rules.fiscal_return_full_years, rules.fiscal_return_half_years) == (3, 2)
     assert rules.double_clawback is False

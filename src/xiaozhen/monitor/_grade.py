@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xiaozhen.errors import InputDataError
+from xiaozhen.industries import industry as industry_record
 from xiaozhen.monitor._portfolio import Portfolio
 from xiaozhen.monitor._rules import (
     CRITERIA,
@@ -79,15 +80,18 @@ class GradeResult:
 
 
 # ----------------------------------------------------------------------------- schedule
-def _industry_base(industry: pd.Series) -> pd.Series:
-    return industry.where(~industry.str.startswith("classic"), "classic")
+def _rule_flags(industry: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the relaxed creation target, the priority quota reward (the catalogue's rules)."""
+    records = {k: industry_record(k) for k in industry.unique()}
+    relaxed = industry.map({k: r.relaxed_investment for k, r in records.items()})
+    priority = industry.map({k: r.priority_reward for k, r in records.items()})
+    return relaxed.to_numpy(dtype=bool), priority.to_numpy(dtype=bool)
 
 
 def _schedule(rows: pd.DataFrame, rules: AssessmentRules) -> pd.DataFrame:
     """Target *T*, first-year amount *F*, period *P* and the amount due by each row's age."""
-    base = _industry_base(rows["industry"])
-    less = rows["adcode"].isin(rules.less_developed_adcodes())
-    relaxed = base.isin(rules.relaxed_industries) | rows["industry"].isin(rules.relaxed_industries)
+    less = rows["adcode"].isin(rules.less_developed_adcodes()).to_numpy()
+    relaxed = _rule_flags(rows["industry"])[0]
     target = np.where(relaxed, rules.target_relaxed_bn_yuan, rules.target_bn_yuan)
     first = np.where(relaxed | less, rules.first_year_relaxed_bn_yuan, rules.first_year_bn_yuan)
     period = np.where(less, rules.period_less_developed_years, rules.period_years)
@@ -97,7 +101,7 @@ def _schedule(rows: pd.DataFrame, rules: AssessmentRules) -> pd.DataFrame:
     due = np.where(period > 1, due, target)
     return pd.DataFrame(
         {
-            "less_developed": less.to_numpy(),
+            "less_developed": less,
             "age": age,
             "period_years": period,
             "target_bn_yuan": target,
@@ -291,10 +295,7 @@ def _assess_years(rows: pd.DataFrame, rules: AssessmentRules) -> pd.DataFrame:
 def _consequences(rows: pd.DataFrame, rules: AssessmentRules) -> pd.DataFrame:
     creation = rows["tier"] == "creation"
     meets = creation & (_rank(rows["grade"]) <= GRADES.index(rules.reward_min_grade))
-    base = _industry_base(rows["industry"])
-    priority = base.isin(rules.priority_industries) | rows["industry"].isin(
-        rules.priority_industries
-    )
+    priority = _rule_flags(rows["industry"])[1]
     share = np.where(priority, rules.quota_reward_share_priority, rules.quota_reward_share)
     reward = (meets * share * rows["new_quota_km2"].fillna(0.0)).astype(float)
     in_period = rows["age"] <= rows["period_years"] - 1

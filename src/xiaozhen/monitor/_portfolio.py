@@ -25,8 +25,8 @@ import pandas as pd
 
 from xiaozhen._io import write_text_atomic, write_with
 from xiaozhen.errors import ConfigError, InputDataError
+from xiaozhen.industries import industry
 from xiaozhen.monitor._rules import TIER_LABELS_ZH, TIERS
-from xiaozhen.position import INDUSTRIES
 from xiaozhen.region import load_counties
 
 __all__ = [
@@ -100,7 +100,6 @@ INDICATOR_COLUMNS: tuple[str, ...] = tuple(
     if c.name != "provenance"
 )
 _TIER_ALIASES = {**{t: t for t in TIERS}, **{zh: t for t, zh in TIER_LABELS_ZH.items()}}
-_CLASSIC = re.compile(r"^classic_[a-z][a-z_]*$")
 _YEARS = (1990, 2100)
 _MAX_MESSAGES = 60
 
@@ -185,15 +184,12 @@ def _county(value: str) -> tuple[str | None, str]:
 
 
 def _industry(value: str) -> str:
-    """The problem with an industry cell ('' if none)."""
-    if value in INDUSTRIES or _CLASSIC.match(value):
-        return ""
-    close = difflib.get_close_matches(value, list(INDUSTRIES), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return (
-        f"unknown industry {value!r}{hint}: use one of {', '.join(INDUSTRIES[:7])} or "
-        "classic_<x> (classic_tea, classic_silk …)"
-    )
+    """The problem with an industry cell ('' if none), from the one industry catalogue."""
+    try:
+        industry(value)
+    except ConfigError as exc:
+        return str(exc).removeprefix("industry: ").replace("unknown key", "unknown industry", 1)
+    return ""
 
 
 # ----------------------------------------------------------------------------- reading

@@ -21,9 +21,9 @@ from pydantic import Field, ValidationError, model_validator
 
 from xiaozhen._model import FrozenModel, validation_problems
 from xiaozhen.errors import ConfigError
+from xiaozhen.industries import INDUSTRY_CATALOGUE
 from xiaozhen.region import LESS_DEVELOPED_COUNTIES
 from xiaozhen.simulate import PolicyPackage
-from xiaozhen.simulate.parameters import INDUSTRIES
 
 __all__ = [
     "CRITERIA",
@@ -76,12 +76,9 @@ PUBLISHED_GRADES_2018: dict[str, dict[str, int]] = {
 }
 
 _POLICY = PolicyPackage()
-#: Industries with the 3-billion-yuan target: information economy, finance, tourism and the
-#: classic industries (BRIEF §4.1), read from the simulation's industry profiles.
-_RELAXED = tuple(sorted(k for k, v in INDUSTRIES.items() if v["target"] < 5e9))
-#: Industries with the 60 % quota reward: information economy, environmental, high-end
-#: equipment (BRIEF §4.2), read from the simulation's industry profiles.
-_PRIORITY = tuple(sorted(k for k, v in INDUSTRIES.items() if v["priority"]))
+#: The catalogue's creation investment and quota-reward shares, for the defaults below: an
+#: emerging industry under the general rule (fashion) and one under the relaxed / priority rule.
+_GENERAL, _RELAXED, _PRIORITY = (INDUSTRY_CATALOGUE[k] for k in ("fashion", "digital", "equipment"))
 
 
 class CriterionPoints(FrozenModel):
@@ -157,17 +154,15 @@ class AssessmentRules(FrozenModel):
     )
     # --- investment schedule (BRIEF §4.1)
     target_bn_yuan: float = Field(
-        5.0, gt=0, description="3-year fixed-asset investment target, bn yuan (BRIEF §4.1)"
+        _GENERAL.creation_investment_yuan / 1e9,
+        gt=0,
+        description="3-year fixed-asset investment target, bn yuan (BRIEF §4.1)",
     )
     target_relaxed_bn_yuan: float = Field(
-        3.0,
+        _RELAXED.creation_investment_yuan / 1e9,
         gt=0,
-        description="same for information-economy, finance, tourism and classic towns (BRIEF §4.1)",
-    )
-    relaxed_industries: tuple[str, ...] = Field(
-        _RELAXED,
-        description="industries with the relaxed target and first-year amount; 'classic' "
-        "covers every classic_<x> industry (BRIEF §4.1)",
+        description="same for the industries the catalogue marks relaxed: information economy, "
+        "finance, tourism and classic (xiaozhen.industries; BRIEF §4.1)",
     )
     first_year_bn_yuan: float = Field(
         1.0, gt=0, description="investment due in the creation year, bn yuan (BRIEF §4.1)"
@@ -243,21 +238,18 @@ class AssessmentRules(FrozenModel):
         description="lowest grade that counts as meeting the annual targets (quota reward)",
     )
     quota_reward_share: float = Field(
-        _POLICY.quota_reward_share,
+        _GENERAL.quota_reward_share,
         ge=0,
         le=1,
         description="share of the new construction-land quota used returned to a creation town "
         "meeting its annual targets: 50 % (BRIEF §4.2)",
     )
     quota_reward_share_priority: float = Field(
-        _POLICY.quota_reward_share_priority,
+        _PRIORITY.quota_reward_share,
         ge=0,
         le=1,
-        description="same for information-economy, environmental and high-end equipment towns: "
-        "60 % (BRIEF §4.2)",
-    )
-    priority_industries: tuple[str, ...] = Field(
-        _PRIORITY, description="industries with the higher quota reward (BRIEF §4.2)"
+        description="same for the industries the catalogue marks priority: information economy, "
+        "environmental, high-end equipment: 60 % (xiaozhen.industries; BRIEF §4.2)",
     )
     double_clawback: bool = Field(
         False,

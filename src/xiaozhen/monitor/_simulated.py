@@ -22,10 +22,10 @@ import pandas as pd
 
 from xiaozhen.errors import InputDataError
 from xiaozhen.evaluate import town_indicators
+from xiaozhen.industries import town_investment_yuan
 from xiaozhen.monitor._portfolio import PORTFOLIO_COLUMNS, Portfolio, portfolio_from_frame
 from xiaozhen.region import load_counties
 from xiaozhen.simulate import simulate
-from xiaozhen.simulate.parameters import industry_profile
 
 __all__ = [
     "BATCH1_FILE",
@@ -148,7 +148,7 @@ def simulate_batch1_portfolio(*, draws: int = 16, seed: int = 0) -> pd.DataFrame
             "county": towns["adcode"],
             "industry": towns["industry"],
             "start_year": _SIM_START,
-            "investment_yuan": [industry_profile(k)["target"] for k in towns["industry"]],
+            "investment_yuan": [town_investment_yuan(k) for k in towns["industry"]],
         }
     )
     result = simulate(load_counties(), programme, years=4, draws=draws, seed=seed)

@@ -26,14 +26,12 @@ from xiaozhen.monitor import (
     Portfolio,
     example_portfolio,
     grade_distribution,
-    grade_points,
     grade_portfolio,
     portfolio_from_bytes,
     portfolio_from_run,
 )
 from xiaozhen.region import load_counties
-from xiaozhen.report.maps import category_layer
-from xiaozhen.report.sections.monitor import GRADE_COLOURS
+from xiaozhen.report.sections import grade_layer
 from xiaozhen.serve._catalogue import RUN_ID_PATTERN
 from xiaozhen.serve.models import ErrorResponse, MapLayerOut
 
@@ -184,22 +182,6 @@ def _cards(result: GradeResult) -> list[TownCard]:
     return cards
 
 
-def _layer(result: GradeResult) -> dict[str, Any]:
-    points = grade_points(result.grades_of(), _counties()).set_index("town_id")
-    points["label"] = points["name"] + " · " + points["grade_zh"]
-    points["score"] = points["score"].round(1)
-    layer = category_layer(
-        points,
-        "grade",
-        name="Grades 考核等级",
-        colours=GRADE_COLOURS,
-        label_column="label",
-        popup_columns=("tier", "county", "industry", "score", "grade_zh"),
-        css_class="xz-grade",
-    )
-    return layer.to_dict()
-
-
 def monitor_result(portfolio: Portfolio, year: int | None) -> MonitorResult:
     """Grade ``portfolio`` (default rule) for ``year`` (default its latest) for the page."""
     result = grade_portfolio(
@@ -216,7 +198,7 @@ def monitor_result(portfolio: Portfolio, year: int | None) -> MonitorResult:
             DistributionRow.model_validate({k: _clean(v) for k, v in row.items()})
             for row in distribution.drop(columns=["difference"]).to_dict(orient="records")
         ],
-        layer=MapLayerOut.model_validate(_layer(result)),
+        layer=MapLayerOut.model_validate(grade_layer(result.grades_of(), _counties()).to_dict()),
         files={
             "grades.csv": result.grades.to_csv(index=False, float_format="%.6g"),
             "consequences.csv": result.consequences.to_csv(index=False, float_format="%.6g"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from xiaozhen.report.sections.assess import assess_section, position_section
 from xiaozhen.report.sections.county import county_section, designs_table, sitings_table
 from xiaozhen.report.sections.layout import layout_section
-from xiaozhen.report.sections.monitor import monitor_report, monitor_section
+from xiaozhen.report.sections.monitor import grade_layer, monitor_report, monitor_section
 from xiaozhen.report.sections.overview import overview_section
 from xiaozhen.report.sections.region import region_section
 from xiaozhen.report.sections.simulate import KEY_INDICATORS, simulate_section
@@ -22,6 +22,7 @@ __all__ = [
     "assess_section",
     "county_section",
     "designs_table",
+    "grade_layer",
     "layout_section",
     "monitor_report",
     "monitor_section",

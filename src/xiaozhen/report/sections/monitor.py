@@ -27,10 +27,10 @@ from xiaozhen.report.charts import Chart, Series, line_chart_svg
 from xiaozhen.report.figures import figure_png
 from xiaozhen.report.fonts import use_cjk_font
 from xiaozhen.report.html import Figure, ReportSection, render_report, table_from_frame
-from xiaozhen.report.maps import MapFigure, category_layer, feature_layer
+from xiaozhen.report.maps import MapFigure, MapLayer, category_layer, feature_layer
 from xiaozhen.runs import package_versions
 
-__all__ = ["GRADE_COLOURS", "monitor_report", "monitor_section"]
+__all__ = ["GRADE_COLOURS", "grade_layer", "monitor_report", "monitor_section"]
 
 #: One colour per grade, green (优秀) to red (降格 / 淘汰); grey for towns not assessed.
 GRADE_COLOURS: dict[str, str] = {
@@ -42,6 +42,26 @@ GRADE_COLOURS: dict[str, str] = {
     "eliminated": "#a50026",
     "not_assessed": "#bdbdbd",
 }
+
+
+def grade_layer(
+    grades: pd.DataFrame, counties: gpd.GeoDataFrame, *, css_class: str = "xz-grade"
+) -> MapLayer:
+    """The towns of ``grades`` as map points coloured by grade (:data:`GRADE_COLOURS`), each
+    feature's id its ``town_id``, the popup its tier, county, industry and score (the report's
+    map and the web app's)."""
+    points = grade_points(grades, counties).set_index("town_id")
+    points["label"] = points["name"] + " · " + points["grade_zh"]
+    points["score"] = points["score"].round(1)
+    return category_layer(
+        points,
+        "grade",
+        name="Grades 考核等级",
+        colours=GRADE_COLOURS,
+        label_column="label",
+        popup_columns=("tier", "county", "industry", "score", "grade_zh"),
+        css_class=css_class,
+    )
 
 
 def _label(grade: str) -> str:
@@ -159,8 +179,6 @@ def monitor_section(result: GradeResult, counties: gpd.GeoDataFrame) -> ReportSe
     grades, cons = result.grades_of(), result.consequences_of()
     simulated = result.provenance != "reported"
     points = grade_points(grades, counties)
-    points["label"] = points["name"] + " · " + points["grade_zh"]
-    points["score"] = points["score"].round(1)
     interactive = MapFigure(
         f"The towns' grades in {year} (each town near its county seat; the portfolio has no site).",
         (
@@ -172,14 +190,7 @@ def monitor_section(result: GradeResult, counties: gpd.GeoDataFrame) -> ReportSe
                 simplify_m=150.0,
                 fill_opacity=0.6,
             ),
-            category_layer(
-                points,
-                "grade",
-                name="Grades 考核等级",
-                colours=GRADE_COLOURS,
-                label_column="label",
-                popup_columns=("tier", "county", "industry", "score", "grade_zh"),
-            ),
+            grade_layer(grades, counties),
         ),
     )
     distribution = grade_distribution(grades)
