@@ -156,6 +156,8 @@
       wrap.appendChild(input);
     }
     input.dataset.kind = type;
+    var arrays = (prop.anyOf || [prop]).filter(function (t) { return t.type === "array" && t.items; });
+    input.dataset.items = arrays.length ? (arrays[0].items.type || "") : "";
     input.dataset.default = JSON.stringify(prop.default === undefined ? null : prop.default);
     input.dataset.nullable = nullable ? "1" : "";
     if (prop.description) {
@@ -204,7 +206,15 @@
     }
     if (kind === "array") {
       if (raw === "") { return input.dataset.nullable ? null : []; }
-      return raw.split(/[,，\s]+/).filter(function (s) { return s; });
+      var items = raw.split(/[,，\s]+/).filter(function (s) { return s; });
+      if (input.dataset.items === "number" || input.dataset.items === "integer") {
+        return items.map(function (s) {
+          var n = Number(s);
+          if (!isFinite(n)) { throw new Error(input.id.slice(2).replace("-", ".") + ": " + JSON.stringify(s) + " is not a number; give numbers separated by commas"); }
+          return n;
+        });
+      }
+      return items;
     }
     return raw;
   }
