@@ -88,7 +88,7 @@ def test_a_boolean_where_a_number_belongs_is_refused():
         {"policy": {"quota_reward_share": True}, "assess": {"min_developable_km2": True}}
     )
     text = " ".join(problems)
-    assert "quota_reward_share must be a number" in text
-    assert "min_developable_km2 must be a number" in text
+    assert "policy.quota_reward_share: expected a number, received True (a boolean)" in text
+    assert "assess.min_developable_km2: expected a number, received True (a boolean)" in text
     _, fine = scenario_problems({"policy": {"hukou_priority": True}})  # a real boolean lever
     assert fine == []

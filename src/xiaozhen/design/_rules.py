@@ -31,7 +31,7 @@ import math
 from enum import IntEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from xiaozhen._model import FrozenModel
 
@@ -154,7 +154,7 @@ USE_COLOURS: dict[Use, tuple[int, int, int, int]] = {
 }
 
 
-class ServiceStandard(BaseModel):
+class ServiceStandard(FrozenModel):
     """Capacity standard of one public service, sized to planned residents.
 
     Demand (units) :math:`D = P \\cdot r / 1000 \\cdot s`, with residents :math:`P`, units per
@@ -162,8 +162,6 @@ class ServiceStandard(BaseModel):
     65+ share for elderly care). Land needed :math:`A = \\max(A_{min}, D \\cdot a)` with land per
     unit :math:`a` (m²).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     unit: str = Field(description="what is counted (school places, beds, ...)")
     per_1000: float = Field(gt=0, description="units per 1,000 people of the served group")
@@ -238,10 +236,8 @@ SERVICE_KEYS: dict[str, Use] = {
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class ObjectiveWeights(BaseModel):
+class ObjectiveWeights(FrozenModel):
     """Weights of the design objective (minimised; see :func:`xiaozhen.design.evaluate_objective`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     compact_per_edge: float = Field(
         default=1.0, ge=0, description="per cell side shared by two different uses"
@@ -273,8 +269,6 @@ class DesignRules(FrozenModel):
 
     See the module docstring for the sources of every threshold.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     cell_size_m: float = Field(default=50.0, ge=10.0, le=200.0, description="design grid cell, m")
     construction_min_km2: float = Field(

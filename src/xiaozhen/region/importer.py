@@ -54,7 +54,7 @@ import pandas as pd
 import pyogrio
 import rasterio
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.features import geometry_mask, rasterize
@@ -62,6 +62,7 @@ from rasterio.warp import reproject, transform_bounds
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from xiaozhen._model import FrozenModel, validation_problems
 from xiaozhen.errors import ConfigError, CRSError, InputDataError
 from xiaozhen.region.classes import class_table_path, ple_of_codes
 from xiaozhen.region.grid import (
@@ -102,15 +103,17 @@ _RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img"}
 _CLASS_SENTINEL = -32768
 
 
-class LayerSource(BaseModel):
+class LayerSource(FrozenModel):
     """One input file for one layer."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: Path = Field(description="GeoTIFF, GeoPackage/GeoJSON/Shapefile, OSM PBF or CSV.")
     layer: str | None = Field(None, description="Layer name inside a multi-layer vector file.")
     crs: str | None = Field(None, description="CRS of the file if it has none (CSV always).")
-    nodata: float | None = Field(None, description="Nodata value if the file does not declare one.")
+    nodata: float | None = Field(
+        None,
+        allow_inf_nan=True,
+        description="Nodata value if the file does not declare one (nan allowed).",
+    )
     classes: str | None = Field(None, description="Class scheme or CSV (landcover only).")
     value: str | None = Field(None, description="Attribute / CSV column to burn (default: 1).")
     x: str = Field("x", description="CSV column of x / longitude.")
@@ -119,10 +122,8 @@ class LayerSource(BaseModel):
     network_type: str = Field("driving", description="pyrosm network type for OSM roads.")
 
 
-class GridConfig(BaseModel):
+class GridConfig(FrozenModel):
     """The target grid."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     boundary: Path | None = Field(None, description="County polygon file (features dissolved).")
     boundary_layer: str | None = None
@@ -134,10 +135,8 @@ class GridConfig(BaseModel):
     )
 
 
-class ImportConfig(BaseModel):
+class ImportConfig(FrozenModel):
     """A parsed import TOML (paths resolved against the TOML's folder)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     grid: GridConfig
     layers: dict[str, LayerSource]
@@ -177,10 +176,9 @@ def load_import_config(path: str | Path) -> ImportConfig:
     try:
         return ImportConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"config {p}: {problems}.") from exc
+        problems = validation_problems(exc, ImportConfig)
+        listing = "\n  - ".join(problems)
+        raise ConfigError(f"config {p}: {len(problems)} problem(s):\n  - {listing}") from None
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xiaozhen._model import StrictModel
 from xiaozhen.scenario import Scenario
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
 
 
 class _Model(BaseModel):
+    """Base of the responses: values the server computed itself from run files, not user input,
+    so only unknown keys are refused. Requests inherit :class:`~xiaozhen._model.StrictModel`."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -98,7 +102,7 @@ class MapLayerOut(_Model):
     css_class: str
 
 
-class JobRequest(_Model):
+class JobRequest(StrictModel):
     """A scenario to run (the same schema as a scenario TOML file)."""
 
     scenario: Scenario = Field(default_factory=Scenario)

@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from xiaozhen._model import FrozenModel
 from xiaozhen.errors import ConfigError
@@ -128,15 +128,13 @@ def industry_profile(key: str) -> dict[str, float]:
     return INDUSTRIES[base]
 
 
-class ModelParameters(BaseModel):
+class ModelParameters(FrozenModel):
     """Behavioural and technical parameters (see README "Simulation model" for every equation).
 
     Free parameters (calibrated): ``beta_income``, ``asc_core``, ``mobility``,
     ``distance_decay_per_100km``, ``agri_tfp_growth``, ``wage_convergence``, ``agglomeration``,
     ``rural_income_2010``.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     # --- location choice (multinomial logit; McFadden 1978; UrbanSim HLCM) -------------------
     beta_income: float = Field(
@@ -455,8 +453,6 @@ class PolicyPackage(FrozenModel):
     Defaults reproduce the Zhejiang package; set a lever to zero / False (or use
     :meth:`without`) to switch it off.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     # land
     new_quota_km2_per_town_year: float = Field(

@@ -32,8 +32,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, Field, JsonValue, ValidationError
 
+from xiaozhen._model import FrozenModel, validation_problems
 from xiaozhen.errors import ConfigError
 from xiaozhen.scenario import Scenario, load_scenario, scenario_problems
 
@@ -61,11 +62,7 @@ ParameterKind = Literal["float", "int", "bool", "other"]
 _MAX_LISTED = 40
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SweepParameter(_Strict):
+class SweepParameter(FrozenModel):
     """One swept scenario parameter, addressed by its dotted path (e.g. ``layout.balance_share``)."""
 
     path: str = Field(description="Dotted path of a scenario field, e.g. 'policy.leverage_ratio'.")
@@ -76,7 +73,7 @@ class SweepParameter(_Strict):
     high: float | None = Field(None, description="lhs / sobol: upper end of the range.")
 
 
-class SweepDesign(_Strict):
+class SweepDesign(FrozenModel):
     """How the design points are generated."""
 
     kind: DesignKind = Field("grid", description="grid, lhs (Latin hypercube) or sobol (Saltelli).")
@@ -92,7 +89,7 @@ class SweepDesign(_Strict):
     )
 
 
-class SweepSpec(_Strict):
+class SweepSpec(FrozenModel):
     """A validated sweep: base scenario, design, parameters, stages and reported years.
 
     ``base`` is the validated base scenario (from a file or an inline table; default the bundled
@@ -304,25 +301,11 @@ def sweep_from_mapping(
     problems: list[str] = []
     raw = dict(data)
     base = _base_scenario(raw.pop("base", None), Path(folder), problems)
-    allowed = [k for k in SweepSpec.model_fields if k not in {"base", "source"}]
     spec: SweepSpec | None = None
     try:
         spec = SweepSpec.model_validate({**raw, "base": base or Scenario(), "source": source})
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                key = str(err["loc"][-1])
-                keys = (
-                    list(SweepDesign.model_fields)
-                    if err["loc"][0] == "design"
-                    else list(SweepParameter.model_fields)
-                    if err["loc"][0] == "parameters"
-                    else [*allowed, "base"]
-                )
-                problems.append(f"{loc}: unknown key{_did_you_mean(key, keys)}")
-            else:
-                problems.append(f"{loc}: {err['msg']} (received {err.get('input')!r})")
+        problems += validation_problems(exc, SweepSpec)
     if base is not None:
         design, params = (spec.design, spec.parameters) if spec else _parsable_parts(raw)
         problems += _check_parameters(design, params, base)
@@ -468,10 +451,7 @@ def sweep_scenarios(spec: SweepSpec) -> SweepScenarios:
                 scenario, found = Scenario.model_validate(data), []
             except ValidationError as exc:
                 scenario = None
-                found = [
-                    f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']} (received {e.get('input')!r})"
-                    for e in exc.errors()
-                ]
+                found = validation_problems(exc, Scenario)
         if scenario is None:
             problems += [f"design point {i} ({label}): {f}" for f in found]
             digests.append("")
