@@ -92,3 +92,27 @@ def test_a_boolean_where_a_number_belongs_is_refused():
     assert "assess.min_developable_km2: expected a number, received True (a boolean)" in text
     _, fine = scenario_problems({"policy": {"hukou_priority": True}})  # a real boolean lever
     assert fine == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # the frontier's shares were only refused by the planning model, after the first solves
+        (
+            {"layout": {"frontier_shares": [0.0, 1.2]}},
+            r"layout\.frontier_shares\[1\]: .*less than or equal to 1 \(received 1\.2\); use a "
+            r"value ≥ 0\.0 and ≤ 1\.0",
+        ),
+        ({"layout": {"frontier_shares": []}}, r"layout\.frontier_shares: .*at least 1 item"),
+        # 0 km passed the scenario and failed in the county stage (site_neighbours needs > 0)
+        (
+            {"position": {"site_radius_km": 0}},
+            r"position\.site_radius_km: .*greater than 0 \(received 0\); use a value > 0\.0",
+        ),
+    ],
+)
+def test_ranges_the_stages_need_are_checked_by_the_scenario(data, message):
+    scenario, problems = scenario_problems(data)
+    assert scenario is None
+    with pytest.raises(ConfigError, match=message):
+        raise ConfigError("\n".join(problems))

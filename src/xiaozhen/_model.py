@@ -188,35 +188,46 @@ def _strip_optional(annotation: Any) -> Any:
     return annotation
 
 
+def _constraints(annotation: Any) -> list[Any]:
+    """The constraints an ``Annotated[float, Field(ge=...)]`` item type carries."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return []
+    found: list[Any] = []
+    for extra in typing.get_args(annotation)[1:]:
+        found += extra.metadata if isinstance(extra, FieldInfo) else [extra]
+    return found
+
+
 def _locate(
     root: type[BaseModel], loc: Sequence[int | str]
-) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """The model holding the last key of ``loc`` and the field it names (``None`` if unknown)."""
+) -> tuple[type[BaseModel] | None, list[Any]]:
+    """The model holding the last key of ``loc``, and the constraints of the value it names
+    (a field's, or a list item type's)."""
     annotation: Any = root
     model: type[BaseModel] | None = None
-    field: FieldInfo | None = None
+    constraints: list[Any] = []
     for part in loc:
         annotation = _strip_optional(annotation)
         origin = typing.get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model, field = annotation, annotation.model_fields.get(str(part))
             if field is None:
-                return model, None
-            annotation = field.annotation
+                return model, []
+            annotation, constraints = field.annotation, list(field.metadata)
         elif origin is dict:
             annotation = typing.get_args(annotation)[1]
+            constraints = _constraints(annotation)
         elif origin in _CONTAINERS[1:]:
             annotation = typing.get_args(annotation)[0]
+            constraints = _constraints(annotation)
         else:
-            return model, field
-    return model, field
+            break
+    return model, constraints
 
 
-def _range_of(field: FieldInfo | None) -> str:
-    if field is None:
-        return ""
+def _range_of(constraints: Sequence[Any]) -> str:
     parts = []
-    for item in field.metadata:
+    for item in constraints:
         if isinstance(item, Ge):
             parts.append(f"≥ {item.ge}")
         elif isinstance(item, Gt):
@@ -271,14 +282,14 @@ def validation_problems(
         loc = tuple(err["loc"])
         where = dotted_path(((prefix,) if prefix else ()) + loc)
         kind, received = err["type"], err.get("input")
-        holder, field = _locate(model, loc)
+        holder, constraints = _locate(model, loc)
         if kind == "extra_forbidden":
             allowed = list(holder.model_fields) if holder is not None and loc else []
             problems.append(f"{where}: unknown key{_did_you_mean(str(loc[-1]), allowed)}")
         elif kind == "missing":
             problems.append(f"{where}: required key is missing; add it")
         elif kind in _RANGE_ERRORS:
-            allowed_range = _range_of(field)
+            allowed_range = _range_of(constraints)
             fix = f"; use a value {allowed_range}" if allowed_range else ""
             problems.append(f"{where}: {err['msg']} (received {_shown(received)}){fix}")
         elif kind in ("float_type", "int_type", "bool_type", "finite_number") and "received" in (

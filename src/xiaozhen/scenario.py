@@ -15,7 +15,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue, ValidationError, field_validator
 
@@ -112,7 +112,7 @@ class PositionConfig(FrozenModel):
         source="homogeneous copy-cat towns are the programme's best-known failure — BRIEF §1",
     )
     site_radius_km: float = _field(
-        15.0, "Sites closer than this count as neighbours.", unit="km", ge=0.0
+        15.0, "Sites closer than this count as neighbours.", unit="km", gt=0.0
     )
 
 
@@ -159,9 +159,10 @@ class LayoutConfig(FrozenModel):
     max_towns_per_county: int = _field(
         2, "Cap on towns in one county (each with a different industry).", ge=1, le=5
     )
-    frontier_shares: tuple[float, ...] = _field(
+    frontier_shares: tuple[Annotated[float, Field(ge=0.0, le=1.0)], ...] = _field(
         FRONTIER_SHARES,
-        "Balance shares at which the price-of-balance frontier is computed.",
+        "Balance shares at which the price-of-balance frontier is computed (each in [0, 1]).",
+        min_length=1,
     )
     min_free_land_km2: float = _field(
         30.0,
