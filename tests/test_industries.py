@@ -14,6 +14,7 @@ from xiaozhen.industries import (
 )
 from xiaozhen.position import INDUSTRY_DRIVERS
 from xiaozhen.simulate.parameters import INDUSTRIES as PROFILES
+from xiaozhen.simulate.parameters import industry_profile
 
 
 def test_every_stage_uses_the_catalogue_keys():
@@ -53,3 +54,16 @@ def test_labels_and_unknown_keys():
         industry("tourisme")
     with pytest.raises(ConfigError, match="classic_<name>"):
         industry("classic_")
+
+
+def test_the_simulation_profiles_follow_the_catalogue():
+    """Every catalogue key has a profile (classic ones share one); unknown keys get the
+    catalogue's did-you-mean instead of the profile table's own message."""
+    for key in INDUSTRY_KEYS:
+        group = industry(key).group
+        assert industry_profile(key) is PROFILES["classic" if group == "classic" else key]
+    assert industry_profile("classic_writing") is PROFILES["classic"]
+    with pytest.raises(ConfigError, match=r"unknown key 'digitl' \(did you mean 'digital'\?\)"):
+        industry_profile("digitl")
+    with pytest.raises(ConfigError, match="unknown key 'classic'"):
+        industry_profile("classic")  # the profile's name, not an industry

@@ -25,6 +25,7 @@ from pydantic import Field
 
 from xiaozhen._model import FrozenModel
 from xiaozhen.errors import ConfigError
+from xiaozhen.industries import INDUSTRY_CATALOGUE, industry, town_investment_yuan
 
 __all__ = [
     "FREE_PARAMETERS",
@@ -51,81 +52,88 @@ IndustryKey = str
 #: environmental and high-end equipment towns, §4.2); national averages BRIEF §4.4 (5.9 bn yuan
 #: and 6,000 jobs per town ⇒ ≈ 1.0 M yuan per job; Zhejiang 2022 output 1.98 tn / 1.93 M jobs ⇒
 #: ≈ 1.03 M yuan output per job). Industry differences around these averages are assumptions.
+#: ``target`` (creation investment, yuan) and ``priority`` (60 % quota reward) come from the one
+#: industry catalogue (:mod:`xiaozhen.industries`); ``classic`` stands for every classic industry.
 INDUSTRIES: dict[str, dict[str, float]] = {
     "digital": {
         "capital_per_job": 0.6e6,
         "output_per_job": 1.4e6,
         "visitors": 3.0e5,
-        "target": 3e9,
-        "priority": 1,
+        "target": town_investment_yuan("digital"),
+        "priority": float(industry("digital").priority_reward),
     },
     "finance": {
         "capital_per_job": 0.5e6,
         "output_per_job": 1.6e6,
         "visitors": 2.0e5,
-        "target": 3e9,
-        "priority": 0,
+        "target": town_investment_yuan("finance"),
+        "priority": float(industry("finance").priority_reward),
     },
     "equipment": {
         "capital_per_job": 1.5e6,
         "output_per_job": 1.1e6,
         "visitors": 2.0e5,
-        "target": 5e9,
-        "priority": 1,
+        "target": town_investment_yuan("equipment"),
+        "priority": float(industry("equipment").priority_reward),
     },
     "fashion": {
         "capital_per_job": 0.9e6,
         "output_per_job": 0.9e6,
         "visitors": 4.0e5,
-        "target": 5e9,
-        "priority": 0,
+        "target": town_investment_yuan("fashion"),
+        "priority": float(industry("fashion").priority_reward),
     },
     "environmental": {
         "capital_per_job": 1.2e6,
         "output_per_job": 1.0e6,
         "visitors": 2.0e5,
-        "target": 5e9,
-        "priority": 1,
+        "target": town_investment_yuan("environmental"),
+        "priority": float(industry("environmental").priority_reward),
     },
     "health": {
         "capital_per_job": 1.1e6,
         "output_per_job": 0.8e6,
         "visitors": 5.0e5,
-        "target": 5e9,
-        "priority": 0,
+        "target": town_investment_yuan("health"),
+        "priority": float(industry("health").priority_reward),
     },
     "tourism": {
         "capital_per_job": 1.3e6,
         "output_per_job": 0.5e6,
         "visitors": 1.2e6,
-        "target": 3e9,
-        "priority": 0,
+        "target": town_investment_yuan("tourism"),
+        "priority": float(industry("tourism").priority_reward),
     },
     "classic": {
         "capital_per_job": 0.8e6,
         "output_per_job": 0.6e6,
         "visitors": 6.0e5,
-        "target": 3e9,
-        "priority": 0,
+        "target": town_investment_yuan("classic_tea"),
+        "priority": float(industry("classic_tea").priority_reward),
     },
 }
 
 
+#: The profile keys the catalogue calls for: every emerging industry, and ``classic``.
+_PROFILE_KEYS = {k if v.group == "emerging" else "classic" for k, v in INDUSTRY_CATALOGUE.items()}
+if set(INDUSTRIES) != _PROFILE_KEYS:  # the one catalogue names every industry
+    raise RuntimeError(
+        f"simulate: economic profiles for {sorted(set(INDUSTRIES) ^ _PROFILE_KEYS)} do not match "
+        "the industry catalogue (xiaozhen.industries)"
+    )
+
+
 def industry_profile(key: str) -> dict[str, float]:
-    """Profile of an industry key; ``classic_<x>`` keys (tea, silk, ...) share the classic profile.
+    """Profile of an industry key; classic keys (``classic_tea``, ``classic_silk``, ... and any
+    ``classic_<x>`` the catalogue accepts) share the classic profile.
 
     Raises
     ------
     ConfigError
-        If the key is not one of :data:`INDUSTRIES` or ``classic_<x>``.
+        If the catalogue does not know ``key`` (with the closest known key).
     """
-    base = "classic" if key.startswith("classic") else key
-    if base not in INDUSTRIES:
-        raise ConfigError(
-            f"town industry: unknown key {key!r}; use one of {sorted(INDUSTRIES)} or 'classic_<x>' "
-            "(e.g. classic_tea)"
-        )
-    return INDUSTRIES[base]
+    record = industry(key)
+    return INDUSTRIES["classic" if record.group == "classic" else record.key]
 
 
 class ModelParameters(FrozenModel):
