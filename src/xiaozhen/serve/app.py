@@ -773,8 +773,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()))
             received = err.get("input")
-            text = f"{where}: {err.get('msg')}"
-            if received is not None and not isinstance(received, dict | list):
+            msg = str(err.get("msg"))
+            text = f"{where}: {msg}"
+            # the strict models' messages already say what was received
+            if (
+                received is not None
+                and not isinstance(received, dict | list)
+                and "received" not in msg
+            ):
                 text += f" (received {str(received)[:80]!r})"
             problems.append(text)
         return _error(422, f"invalid request: {'; '.join(problems)}", problems)
